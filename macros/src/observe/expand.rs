@@ -1,0 +1,341 @@
+//! Code generation for `#[observe]`.
+//!
+//! The user's body is kept as tokens and moved, unchanged, into a closure (or an `async move` block for
+//! `async fn`) whose output type is pinned to the declared return type, so `?`, early `return` and type
+//! errors behave exactly as they would without the attribute. A drop guard records the call: on normal
+//! return with the classified result, on unwind as `error`, on a dropped future as `cancelled`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{ImplItem, ItemFn, ItemImpl, ReturnType, Signature};
+
+use super::attr::{self, BUILTIN_LABELS, Metric, Options};
+use crate::buckets::DEFAULT_SECONDS;
+use crate::ctxt::Ctxt;
+
+/// How the `function` label is known.
+enum FnLabel {
+    /// Written out at compile time: `checkout` or `Cart::add`.
+    Static(String),
+    /// A lone method: the type comes from `type_name::<Self>()` at the first call.
+    SelfType(String),
+}
+
+pub(crate) fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
+    let cx = Ctxt::default();
+    let mut opts = Options::parse(args, &cx);
+    let parsed: syn::Item = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(e) => return with_error(item, e),
+    };
+    let out = match parsed {
+        syn::Item::Fn(f) => {
+            let name = attr::ident_label(&f.sig.ident);
+            let label = if mentions_self(&f.sig) {
+                FnLabel::SelfType(name)
+            } else {
+                FnLabel::Static(name)
+            };
+            check_fn(&f.sig, &cx);
+            opts.apply_defaults();
+            if opts.skip {
+                quote!(#f)
+            } else {
+                expand_fn(f, &opts, label)
+            }
+        }
+        syn::Item::Impl(imp) => expand_impl(imp, opts, &cx),
+        syn::Item::Verbatim(v) if v.to_string().contains("fn") => {
+            cx.error(v.span(), "`#[observe]` needs a function body; put it on the `impl` instead of the trait declaration");
+            v
+        }
+        other => {
+            cx.error(
+                item_span(&other),
+                "`#[observe]` goes on a function, a method or an `impl` block",
+            );
+            quote!(#other)
+        }
+    };
+    match cx.check() {
+        Ok(()) => out,
+        Err(e) => with_error(strip_inner_observe(item), e),
+    }
+}
+
+/// On error: the user's item unchanged, so the rest of the crate still type-checks, plus the errors.
+fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
+    let errors = error.to_compile_error();
+    quote!(#item #errors)
+}
+
+/// Inner `#[observe]` attributes of an `impl` are ours to read; leaving them would report errors twice.
+fn strip_inner_observe(item: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemImpl>(item.clone()) {
+        Ok(mut imp) => {
+            for it in &mut imp.items {
+                if let ImplItem::Fn(f) = it {
+                    f.attrs.retain(|a| !attr::is_observe_attr(a));
+                }
+            }
+            quote!(#imp)
+        }
+        Err(_) => item,
+    }
+}
+
+fn item_span(item: &syn::Item) -> Span {
+    let tokens = quote!(#item);
+    tokens
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}
+
+fn check_fn(sig: &Signature, cx: &Ctxt) {
+    if let Some(c) = &sig.constness {
+        cx.error(c.span, "`#[observe]` cannot instrument a `const fn`: recording metrics is not possible in const evaluation");
+    }
+}
+
+fn expand_impl(mut imp: ItemImpl, outer: Options, cx: &Ctxt) -> TokenStream {
+    let type_name = attr::type_label(&imp.self_ty);
+    for item in &mut imp.items {
+        let ImplItem::Fn(method) = item else { continue };
+        let inner: Vec<syn::Attribute> = method
+            .attrs
+            .iter()
+            .filter(|a| attr::is_observe_attr(a))
+            .cloned()
+            .collect();
+        method.attrs.retain(|a| !attr::is_observe_attr(a));
+        if inner.len() > 1 {
+            cx.error(inner[1].span(), "`#[observe]` given twice on this method");
+        }
+        let mut opts = match inner.first() {
+            Some(a) => Options::parse(attr::attr_args(a), cx).merged_over(&outer),
+            None => Options::parse(TokenStream::new(), cx).merged_over(&outer),
+        };
+        if opts.skip || outer.skip || method.sig.constness.is_some() {
+            continue;
+        }
+        if inner.is_empty() {
+            opts.labels = Vec::new();
+        }
+        opts.apply_defaults();
+        let f = ItemFn {
+            attrs: std::mem::take(&mut method.attrs),
+            vis: method.vis.clone(),
+            sig: method.sig.clone(),
+            block: Box::new(method.block.clone()),
+        };
+        let label = FnLabel::Static(format!(
+            "{}::{}",
+            type_name,
+            attr::ident_label(&f.sig.ident)
+        ));
+        let expanded = expand_fn(f, &opts, label);
+        let defaultness = &method.defaultness;
+        let tokens = quote!(#defaultness #expanded);
+        *item = ImplItem::Verbatim(tokens);
+    }
+    for e in outer_label_errors(&outer) {
+        cx.push(e);
+    }
+    quote!(#imp)
+}
+
+/// `labels(...)` name arguments of the methods, so they cannot apply to a whole `impl`.
+fn outer_label_errors(outer: &Options) -> Vec<syn::Error> {
+    outer
+        .labels
+        .iter()
+        .map(|l| {
+            syn::Error::new(
+                l.value.span(),
+                "`labels(...)` on an `impl` block would apply to every method; put it on the method that has these arguments",
+            )
+        })
+        .collect()
+}
+
+fn mentions_self(sig: &Signature) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_receiver(&mut self, _: &'ast syn::Receiver) {
+            self.0 = true;
+        }
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if p.segments.first().is_some_and(|s| s.ident == "Self") {
+                self.0 = true;
+            }
+            syn::visit::visit_path(self, p);
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_signature(sig);
+    f.0
+}
+
+fn contains_impl_trait(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_type(ty);
+    f.0
+}
+
+/// The output type to pin the wrapped body to; `_` where it cannot be named (`impl Trait`).
+fn output_type(sig: &Signature) -> TokenStream {
+    match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) if contains_impl_trait(ty) => quote!(_),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    }
+}
+
+fn default_help(name: &str, kind: &str) -> String {
+    match (name, kind) {
+        (attr::DEFAULT_COUNTER, _) => "Calls of observed functions, by result.".into(),
+        (attr::DEFAULT_HISTOGRAM, _) => {
+            "Duration of calls of observed functions, in seconds.".into()
+        }
+        (attr::DEFAULT_GAUGE, _) => "Calls of observed functions in flight.".into(),
+        (_, "counter") => "Calls, by result.".into(),
+        (_, "histogram") => "Call duration, in seconds.".into(),
+        _ => "Calls in flight.".into(),
+    }
+}
+
+fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = f;
+    let krate = opts
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::mvi));
+    let span = sig.ident.span();
+    let is_async = sig.asyncness.is_some();
+    let (function, self_type) = match &label {
+        FnLabel::Static(s) => (s.clone(), quote!(::core::option::Option::None)),
+        FnLabel::SelfType(m) => (
+            m.clone(),
+            quote!(::core::option::Option::Some(
+                ::core::any::type_name::<Self>()
+            )),
+        ),
+    };
+    let static_series = matches!(label, FnLabel::Static(_)) && opts.labels.is_empty();
+    let user_labels: Vec<&str> = opts.labels.iter().map(|l| l.name.as_str()).collect();
+    let results: &[&str] = if is_async {
+        &["ok", "error", "cancelled"]
+    } else {
+        &["ok", "error"]
+    };
+
+    let mut decls = Vec::new();
+    let mut decl = |metric: &Option<Metric>, kind: &str, ident: &str| -> TokenStream {
+        let Some(m) = metric else {
+            return quote!(::core::option::Option::None);
+        };
+        let ident = format_ident!("{}", ident, span = span);
+        let name = &m.name;
+        let help = m.help.clone().unwrap_or_else(|| default_help(name, kind));
+        let mut labels: Vec<&str> = BUILTIN_LABELS[..2].to_vec();
+        if kind == "counter" {
+            labels.push("result");
+        }
+        labels.extend(&user_labels);
+        let series: Vec<TokenStream> = if !static_series {
+            Vec::new()
+        } else if kind == "counter" {
+            results
+                .iter()
+                .map(|r| quote!(&[#function, ::core::module_path!(), #r]))
+                .collect()
+        } else {
+            vec![quote!(&[#function, ::core::module_path!()])]
+        };
+        let kind_ident = format_ident!(
+            "{}",
+            match kind {
+                "counter" => "Counter",
+                "histogram" => "Histogram",
+                _ => "Gauge",
+            }
+        );
+        let buckets = match (kind, &m.buckets) {
+            ("histogram", Some(b)) => b.clone(),
+            ("histogram", None) => DEFAULT_SECONDS.to_vec(),
+            _ => Vec::new(),
+        };
+        let unit = if kind == "histogram" { "seconds" } else { "" };
+        let name_span = m.name_span;
+        decls.push(quote_spanned! {name_span=>
+                #[#krate::__private::linkme::distributed_slice(#krate::__private::CATALOG)]
+                #[linkme(crate = #krate::__private::linkme)]
+                static #ident: #krate::__private::MetricDecl = #krate::__private::MetricDecl {
+                    name: #name,
+                    kind: #krate::__private::MetricKind::#kind_ident,
+                    help: #help,
+                    unit: #unit,
+                    labels: &[#(#labels),*],
+                    buckets: &[#(#buckets),*],
+                    series: &[#(#series),*],
+                    location: #krate::__private::Location {
+                        file: ::core::file!(),
+                        line: ::core::line!(),
+                        column: ::core::column!(),
+                        function: #function,
+                    },
+                };
+        });
+        quote!(::core::option::Option::Some(&#ident))
+    };
+    let calls = decl(&opts.counter, "counter", "__MVI_CALLS");
+    let duration = decl(&opts.histogram, "histogram", "__MVI_DURATION");
+    let concurrent = decl(&opts.concurrency, "gauge", "__MVI_CONCURRENT");
+
+    let label_values = opts.labels.iter().map(|l| {
+        let value = &l.value;
+        quote_spanned!(value.span()=> &*#krate::__private::label_value(&(#value)))
+    });
+    let output = output_type(&sig);
+    let call = if is_async {
+        quote!(#krate::__private::pin_output::<#output, _>(async move #block).await)
+    } else {
+        quote!(#krate::__private::call::<#output, _>(move || #block))
+    };
+    let outcome = match &opts.error_if {
+        Some(pred) => quote! {
+            if (#pred)(&__mvi_ret) { #krate::__private::Outcome::Error } else { #krate::__private::Outcome::Ok }
+        },
+        None => quote!((&#krate::__private::Classify(&__mvi_ret)).__mvi_outcome()),
+    };
+    let user_label_names = &user_labels;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #[allow(unused_imports)]
+            use #krate::__private::{ClassifyAny as _, ClassifyResult as _};
+            #(#decls)*
+            static __MVI_SITE: #krate::__private::Site = #krate::__private::Site::new(
+                #calls, #duration, #concurrent, #function, ::core::module_path!(), &[#(#user_label_names),*],
+            );
+            let __mvi_guard = __MVI_SITE.start(#self_type, &[#(#label_values),*]);
+            let __mvi_ret = #call;
+            __mvi_guard.finish(#outcome);
+            __mvi_ret
+        }
+    }
+}

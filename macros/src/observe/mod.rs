@@ -1,0 +1,7 @@
+//! `#[observe]`: parse (`attr.rs`), validate (`attr.rs` with the shared `names.rs` and `buckets.rs`), expand
+//! (`expand.rs`).
+
+mod attr;
+mod expand;
+
+pub(crate) use expand::observe;

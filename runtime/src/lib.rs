@@ -1,0 +1,57 @@
+//! Compile-time checked Prometheus metrics for Rust services.
+//!
+//! ```no_run
+//! #[mvi::observe]
+//! fn checkout(cart: u32) -> Result<u32, String> {
+//!     if cart == 0 { Err("empty cart".into()) } else { Ok(cart * 100) }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), mvi::Error> {
+//!     let telemetry = mvi::Telemetry::builder().service_name("shop").admin_addr("127.0.0.1:9464").install()?;
+//!     let _ = checkout(3);
+//!     // GET http://127.0.0.1:9464/metrics now shows function_calls_total{function="checkout",...}
+//!     telemetry.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! See the README for the metrics, the options of [`observe`] and the compile-time checks.
+#![doc(test(attr(deny(warnings))))]
+
+mod catalog;
+mod label;
+mod recorder;
+mod runtime;
+mod site;
+mod telemetry;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use catalog::{Catalog, CatalogEntry, Conflict, Location, MetricDecl, MetricKind, catalog};
+pub use label::{LabelStr, LabelValue};
+pub use site::{OVERFLOW_VALUE, Outcome};
+pub use telemetry::{
+    DEFAULT_ADMIN_ADDR, DEFAULT_BUCKETS, Error, PROMETHEUS_CONTENT_TYPE, Telemetry,
+    TelemetryBuilder,
+};
+
+/// Records calls of a function, a method, or every method of an `impl` block.
+///
+/// | form | records |
+/// |---|---|
+/// | `#[observe]` | `function_calls_total{function,module,result}` and `function_calls_duration_seconds{function,module}` |
+/// | `#[observe(counter, histogram(buckets = exponential(0.01, 2, 8)))]` | the listed metrics only |
+/// | `#[observe(histogram(buckets = linear(0.05, 0.05, 10)))]`, `buckets = [0.1, 0.5]` | bucket layouts, checked at compile time |
+/// | `#[observe(counter(name = "orders_placed_total", help = "..."))]` | a metric of its own name |
+/// | `#[observe(concurrency)]` | `function_calls_concurrent{function,module}`, calls in flight |
+/// | `#[observe(labels(region = order.region))]` | extra labels, read from the arguments |
+/// | `#[observe(error_if = Option::is_none)]` | `result="error"` where the predicate holds |
+/// | `#[observe(skip)]` | on a method of an observed `impl`: leave it alone |
+/// | `#[observe(crate = "path")]` | where the `mvi` crate is, when renamed |
+///
+/// `result` is `ok` or `error` (from `Result`, or `error_if`); a panic is `error`; an `async fn` whose
+/// future is dropped before it finishes is `cancelled`.
+pub use mvi_macros::observe;

@@ -1,0 +1,63 @@
+//! What the macros' generated code calls. **Not a stable API**: it may change in any release.
+
+use std::future::Future;
+
+pub use linkme;
+
+pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
+pub use crate::label::{LabelStr, LabelValue};
+pub use crate::site::{Guard, Outcome, Site};
+
+/// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
+/// closure resolve exactly as in the original function.
+#[inline(always)]
+pub fn call<R, F: FnOnce() -> R>(body: F) -> R {
+    body()
+}
+
+/// Pins an `async move` block's output to the function's declared return type.
+#[inline(always)]
+pub fn pin_output<R, F: Future<Output = R>>(body: F) -> F {
+    body
+}
+
+/// A label value from a user expression.
+#[inline(always)]
+pub fn label_value<T: LabelValue + ?Sized>(value: &T) -> LabelStr<'_> {
+    value.label_value()
+}
+
+/// Autoref specialisation: `(&Classify(&ret)).__mvi_outcome()` picks [`ClassifyResult`] for `Result`
+/// and [`ClassifyAny`] for everything else.
+#[derive(Debug)]
+pub struct Classify<'a, T: ?Sized>(pub &'a T);
+
+/// `Ok` → `ok`, `Err` → `error`.
+pub trait ClassifyResult {
+    /// The outcome of the call.
+    fn __mvi_outcome(&self) -> Outcome;
+}
+
+impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
+    #[inline(always)]
+    fn __mvi_outcome(&self) -> Outcome {
+        if self.0.is_ok() {
+            Outcome::Ok
+        } else {
+            Outcome::Error
+        }
+    }
+}
+
+/// Any other return type: `ok`.
+pub trait ClassifyAny {
+    /// The outcome of the call.
+    fn __mvi_outcome(&self) -> Outcome;
+}
+
+impl<T: ?Sized> ClassifyAny for &Classify<'_, T> {
+    #[inline(always)]
+    fn __mvi_outcome(&self) -> Outcome {
+        Outcome::Ok
+    }
+}
