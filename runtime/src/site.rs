@@ -54,6 +54,8 @@ pub struct Site {
     function: &'static str,
     module: &'static str,
     labels: &'static [&'static str],
+    /// Only an `async fn` can end `cancelled`.
+    is_async: bool,
     /// `Type::method` for lone methods, resolved at the first call.
     method_name: OnceLock<&'static str>,
     fixed: OnceLock<Handles>,
@@ -81,6 +83,7 @@ impl Site {
         function: &'static str,
         module: &'static str,
         labels: &'static [&'static str],
+        is_async: bool,
     ) -> Self {
         Site {
             calls,
@@ -89,6 +92,7 @@ impl Site {
             function,
             module,
             labels,
+            is_async,
             method_name: OnceLock::new(),
             fixed: OnceLock::new(),
             dynamic: OnceLock::new(),
@@ -162,8 +166,10 @@ impl Site {
             Key::from_parts(decl.name, labels)
         };
         let counter = |i: usize| match self.calls {
-            Some(d) => recorder.register_counter(&key(d, Some(Outcome::LABELS[i])), &METADATA),
-            None => Counter::noop(),
+            Some(d) if i != Outcome::Cancelled as usize || self.is_async => {
+                recorder.register_counter(&key(d, Some(Outcome::LABELS[i])), &METADATA)
+            }
+            _ => Counter::noop(),
         };
         Handles {
             calls: [counter(0), counter(1), counter(2)],

@@ -330,7 +330,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
             use #krate::__private::{ClassifyAny as _, ClassifyResult as _};
             #(#decls)*
             static __MVI_SITE: #krate::__private::Site = #krate::__private::Site::new(
-                #calls, #duration, #concurrent, #function, ::core::module_path!(), &[#(#user_label_names),*],
+                #calls, #duration, #concurrent, #function, ::core::module_path!(), &[#(#user_label_names),*], #is_async,
             );
             let __mvi_guard = __MVI_SITE.start(#self_type, &[#(#label_values),*]);
             let __mvi_ret = #call;
