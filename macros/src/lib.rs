@@ -4,6 +4,7 @@
 
 mod buckets;
 mod ctxt;
+mod labels;
 mod names;
 mod observe;
 
@@ -14,6 +15,33 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
     debug("observe", observe::observe(args.into(), item.into())).into()
+}
+
+/// Makes a field-less enum a closed set of label values: `#[derive(mvi::LabelValue)]`.
+///
+/// Each variant is a value, in snake_case unless renamed with `#[label(rename = "...")]`.
+#[proc_macro_derive(LabelValue, attributes(label))]
+pub fn derive_label_value(input: TokenStream) -> TokenStream {
+    derive("LabelValue", input, labels::derive_label_value)
+}
+
+/// Makes a struct with named fields a typed label set: `#[derive(mvi::Labels)]`.
+///
+/// Each field is a label named after it (or `#[label(name = "...")]`) whose type implements `LabelValue`.
+#[proc_macro_derive(Labels, attributes(label))]
+pub fn derive_labels(input: TokenStream) -> TokenStream {
+    derive("Labels", input, labels::derive_labels)
+}
+
+fn derive(
+    name: &str,
+    input: TokenStream,
+    expand: fn(syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
+    let tokens = syn::parse::<syn::DeriveInput>(input)
+        .and_then(expand)
+        .unwrap_or_else(|e| e.to_compile_error());
+    debug(name, tokens).into()
 }
 
 /// Prints an expansion when `MVI_MACROS_DEBUG` is set, as axum-macros does with `AXUM_MACROS_DEBUG`.

@@ -62,11 +62,16 @@ pub struct MetricDecl {
     pub help: &'static str,
     /// Unit (`seconds`), or empty.
     pub unit: &'static str,
-    /// Label names, in order.
+    /// Label names known to the macro, in order.
     pub labels: &'static [&'static str],
+    /// Label names of a typed label set (`labels = arg`), after `labels`.
+    pub typed_labels: &'static [&'static str],
+    /// Each typed label's closed value set, or `None` where it is open.
+    pub typed_values: &'static [Option<&'static [&'static str]>],
     /// Histogram bucket bounds (empty for other kinds).
     pub buckets: &'static [f64],
-    /// Label-value combinations known at compile time; each gets a zero-valued series at install.
+    /// Values of `labels` known at compile time, one entry per series. Each series, crossed with every
+    /// combination of `typed_values` when all are closed, gets a zero-valued series at install.
     pub series: &'static [&'static [&'static str]],
     /// Where the declaration is.
     pub location: Location,
@@ -88,7 +93,7 @@ pub struct CatalogEntry {
     /// Unit, or empty.
     pub unit: &'static str,
     /// Label names of the first declaration.
-    pub labels: &'static [&'static str],
+    pub labels: Vec<&'static str>,
     /// Buckets of the first declaration (histograms).
     #[serde(skip_serializing_if = "<[f64]>::is_empty")]
     pub buckets: &'static [f64],
@@ -111,11 +116,41 @@ pub struct Conflict {
     pub second: &'static MetricDecl,
 }
 
+impl MetricDecl {
+    /// Every label name: `labels`, then `typed_labels`.
+    pub fn label_names(&self) -> Vec<&'static str> {
+        self.labels
+            .iter()
+            .chain(self.typed_labels)
+            .copied()
+            .collect()
+    }
+
+    /// The label values of every series that exists before the first call.
+    pub fn zero_series(&self) -> Vec<Vec<&'static str>> {
+        let mut out: Vec<Vec<&'static str>> = self.series.iter().map(|s| s.to_vec()).collect();
+        for values in self.typed_values {
+            let Some(values) = values else {
+                return Vec::new();
+            };
+            out = out
+                .iter()
+                .flat_map(|prefix| {
+                    values
+                        .iter()
+                        .map(move |v| [prefix.as_slice(), &[*v]].concat())
+                })
+                .collect();
+        }
+        out
+    }
+}
+
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |d: &MetricDecl| match self.what {
             "kind" => d.kind.to_string(),
-            "labels" => format!("{:?}", d.labels),
+            "labels" => format!("{:?}", d.label_names()),
             _ => format!("{:?}", d.buckets),
         };
         write!(
@@ -175,7 +210,7 @@ impl Catalog {
                 for &other in &decls[1..] {
                     let what = if other.kind != first.kind {
                         Some("kind")
-                    } else if other.labels != first.labels {
+                    } else if other.label_names() != first.label_names() {
                         Some("labels")
                     } else if other.buckets != first.buckets {
                         Some("buckets")
@@ -196,7 +231,7 @@ impl Catalog {
                     kind: first.kind,
                     help: first.help,
                     unit: first.unit,
-                    labels: first.labels,
+                    labels: first.label_names(),
                     buckets: first.buckets,
                     declared_at: decls.iter().map(|d| &d.location).collect(),
                     decls,

@@ -8,9 +8,96 @@ use std::ops::Deref;
 /// Implemented for `str`, `String`, `bool`, the integer types, [`http::Method`] and [`http::StatusCode`].
 /// Values are borrowed or formatted on the stack: reading a label value never allocates.
 pub trait LabelValue {
+    /// Every value this type can take, when the set is closed and known at compile time (field-less
+    /// enums deriving `LabelValue`, `bool`); `None` for open types like `String`.
+    const VALUES: Option<&'static [&'static str]> = None;
+
     /// The value as it appears in the exposition.
     fn label_value(&self) -> LabelStr<'_>;
+
+    /// The position of this value in [`VALUES`](LabelValue::VALUES); only called when that is `Some`.
+    fn label_index(&self) -> usize {
+        0
+    }
 }
+
+/// A typed set of labels: a struct deriving [`Labels`](macro@crate::Labels), used as
+/// `#[observe(labels = arg)]`.
+///
+/// When every field's type has a closed set of values the call site keeps its handles in a table
+/// indexed by [`index`](Labels::index): no hashing and no allocation per call.
+pub trait Labels {
+    /// Label names, in field order.
+    const NAMES: &'static [&'static str];
+    /// Each label's closed value set, or `None` where it is open.
+    const VALUES: &'static [Option<&'static [&'static str]>];
+
+    /// The position of this label set in the table of every combination (row-major over `VALUES`);
+    /// only called when every entry of `VALUES` is `Some`.
+    fn index(&self) -> usize;
+
+    /// Calls `f` with the label values in `NAMES` order.
+    fn with_values<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R;
+}
+
+/// The number of combinations of a closed label set, or `None` when a label is open.
+pub(crate) const fn combinations(values: &[Option<&'static [&'static str]>]) -> Option<usize> {
+    let mut product = 1usize;
+    let mut i = 0;
+    while i < values.len() {
+        match values[i] {
+            Some(v) => product = product.saturating_mul(v.len()),
+            None => return None,
+        }
+        i += 1;
+    }
+    Some(product)
+}
+
+impl<T: Labels + ?Sized> Labels for &T {
+    const NAMES: &'static [&'static str] = T::NAMES;
+    const VALUES: &'static [Option<&'static [&'static str]>] = T::VALUES;
+
+    fn index(&self) -> usize {
+        (**self).index()
+    }
+
+    fn with_values<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        (**self).with_values(f)
+    }
+}
+
+/// `labels(a = x, b = y)`: a tuple of label values, names given by the macro.
+macro_rules! tuple_labels {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: LabelValue + ?Sized),+> Labels for ($(&$name,)+) {
+            const NAMES: &'static [&'static str] = &[];
+            const VALUES: &'static [Option<&'static [&'static str]>] = &[$($name::VALUES),+];
+
+            #[inline]
+            fn index(&self) -> usize {
+                let mut index = 0;
+                $(
+                    index = index * $name::VALUES.map_or(1, <[_]>::len) + self.$idx.label_index();
+                )+
+                index
+            }
+
+            #[inline]
+            fn with_values<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+                f(&[$(&*self.$idx.label_value()),+])
+            }
+        }
+    };
+}
+tuple_labels!(A 0);
+tuple_labels!(A 0, B 1);
+tuple_labels!(A 0, B 1, C 2);
+tuple_labels!(A 0, B 1, C 2, D 3);
+tuple_labels!(A 0, B 1, C 2, D 3, E 4);
+tuple_labels!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_labels!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_labels!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// A label value: borrowed, or formatted into an inline buffer (integers). Dereferences to `str`.
 #[derive(Clone, Copy)]
@@ -81,8 +168,14 @@ impl fmt::Debug for LabelStr<'_> {
 }
 
 impl<T: LabelValue + ?Sized> LabelValue for &T {
+    const VALUES: Option<&'static [&'static str]> = T::VALUES;
+
     fn label_value(&self) -> LabelStr<'_> {
         (**self).label_value()
+    }
+
+    fn label_index(&self) -> usize {
+        (**self).label_index()
     }
 }
 
@@ -105,8 +198,14 @@ impl LabelValue for std::borrow::Cow<'_, str> {
 }
 
 impl LabelValue for bool {
+    const VALUES: Option<&'static [&'static str]> = Some(&["false", "true"]);
+
     fn label_value(&self) -> LabelStr<'_> {
         LabelStr::borrowed(if *self { "true" } else { "false" })
+    }
+
+    fn label_index(&self) -> usize {
+        usize::from(*self)
     }
 }
 
@@ -149,5 +248,16 @@ mod tests {
         assert_eq!(&*String::from("us").label_value(), "us");
         assert_eq!(&*http::StatusCode::NOT_FOUND.label_value(), "404");
         assert_eq!(&*http::Method::PATCH.label_value(), "PATCH");
+    }
+
+    #[test]
+    fn tuples_index_row_major() {
+        let set = (&true, &"x", &false);
+        assert_eq!(<(&bool, &&str, &bool) as Labels>::VALUES.len(), 3);
+        assert_eq!(combinations(<(&bool, &bool) as Labels>::VALUES), Some(4));
+        assert_eq!(combinations(<(&bool, &&str) as Labels>::VALUES), None);
+        assert_eq!((&true, &false).index(), 2);
+        assert_eq!((&true, &true).index(), 3);
+        set.with_values(|v| assert_eq!(v, ["true", "x", "false"]));
     }
 }

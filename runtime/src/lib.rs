@@ -31,7 +31,7 @@ mod telemetry;
 pub mod __private;
 
 pub use catalog::{Catalog, CatalogEntry, Conflict, Location, MetricDecl, MetricKind, catalog};
-pub use label::{LabelStr, LabelValue};
+pub use label::{LabelStr, LabelValue, Labels};
 pub use site::{OVERFLOW_VALUE, Outcome};
 pub use telemetry::{
     DEFAULT_ADMIN_ADDR, DEFAULT_BUCKETS, Error, PROMETHEUS_CONTENT_TYPE, Telemetry,
@@ -47,7 +47,8 @@ pub use telemetry::{
 /// | `#[observe(histogram(buckets = linear(0.05, 0.05, 10)))]`, `buckets = [0.1, 0.5]` | bucket layouts, checked at compile time |
 /// | `#[observe(counter(name = "orders_placed_total", help = "..."))]` | a metric of its own name |
 /// | `#[observe(concurrency)]` | `function_calls_concurrent{function,module}`, calls in flight |
-/// | `#[observe(labels(region = order.region))]` | extra labels, read from the arguments |
+/// | `#[observe(labels(region = order.region))]` | extra labels, read from the arguments (string literals are static) |
+/// | `#[observe(labels = arg)]` | the labels of an argument whose type derives [`Labels`] |
 /// | `#[observe(error_if = Option::is_none)]` | `result="error"` where the predicate holds |
 /// | `#[observe(skip)]` | on a method of an observed `impl`: leave it alone |
 /// | `#[observe(crate = "path")]` | where the `mvi` crate is, when renamed |
@@ -55,3 +56,27 @@ pub use telemetry::{
 /// `result` is `ok` or `error` (from `Result`, or `error_if`); a panic is `error`; an `async fn` whose
 /// future is dropped before it finishes is `cancelled`.
 pub use mvi_macros::observe;
+
+/// Derives [`LabelValue`] for a field-less enum: each variant is a value (snake_case, or
+/// `#[label(rename = "...")]`), so the set is closed and known at compile time.
+///
+/// ```
+/// #[derive(mvi::LabelValue)]
+/// enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
+/// ```
+pub use mvi_macros::LabelValue;
+
+/// Derives [`Labels`] for a struct with named fields: each field is a label (renamed with
+/// `#[label(name = "...")]`) whose type implements [`LabelValue`].
+///
+/// ```
+/// #[derive(mvi::LabelValue)]
+/// enum Region { Eu, Us }
+///
+/// #[derive(mvi::Labels)]
+/// struct OrderLabels { region: Region, express: bool }
+///
+/// #[mvi::observe(labels = labels)]
+/// fn ship(labels: &OrderLabels) -> bool { labels.express }
+/// ```
+pub use mvi_macros::Labels;

@@ -5,8 +5,8 @@ use std::future::Future;
 pub use linkme;
 
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
-pub use crate::label::{LabelStr, LabelValue};
-pub use crate::site::{Guard, Outcome, Site};
+pub use crate::label::{LabelStr, LabelValue, Labels};
+pub use crate::site::{Guard, Outcome, Site, SiteInfo};
 
 /// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
 /// closure resolve exactly as in the original function.
@@ -59,5 +59,37 @@ impl<T: ?Sized> ClassifyAny for &Classify<'_, T> {
     #[inline(always)]
     fn __mvi_outcome(&self) -> Outcome {
         Outcome::Ok
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Compile-time check that a `Labels` type does not reuse a label the macro adds itself.
+pub const fn assert_no_builtin(names: &[&str], builtin: &[&str]) {
+    let mut i = 0;
+    while i < names.len() {
+        let mut j = 0;
+        while j < builtin.len() {
+            if str_eq(names[i], builtin[j]) {
+                panic!(
+                    "a field of this `Labels` type is named like a label mvi adds itself; rename it with `#[label(name = \"...\")]`"
+                );
+            }
+            j += 1;
+        }
+        i += 1;
     }
 }

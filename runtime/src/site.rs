@@ -14,6 +14,7 @@ use hashbrown::HashTable;
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 
 use crate::catalog::MetricDecl;
+use crate::label::{Labels, combinations};
 use crate::runtime::{self, Runtime};
 
 /// How a call ended; the value of the `result` label.
@@ -45,20 +46,38 @@ pub(crate) struct Handles {
     concurrent: Gauge,
 }
 
-/// One `#[observe]`d function. Built by the macro as a `static`.
+/// What the macro knows about one `#[observe]`d function.
+#[derive(Debug)]
+pub struct SiteInfo {
+    /// The call counter, if recorded.
+    pub calls: Option<&'static MetricDecl>,
+    /// The duration histogram, if recorded.
+    pub duration: Option<&'static MetricDecl>,
+    /// The in-flight gauge, if recorded.
+    pub concurrent: Option<&'static MetricDecl>,
+    /// The `function` label (the method name alone for lone methods).
+    pub function: &'static str,
+    /// The `module` label.
+    pub module: &'static str,
+    /// User label names: those with literal values first, then those read per call.
+    pub labels: &'static [&'static str],
+    /// Values of the first `static_values.len()` labels.
+    pub static_values: &'static [&'static str],
+    /// Only an `async fn` can end `cancelled`.
+    pub is_async: bool,
+}
+
+/// One `#[observe]`d function and its cached handles. Built by the macro as a `static`.
 #[derive(Debug)]
 pub struct Site {
-    calls: Option<&'static MetricDecl>,
-    duration: Option<&'static MetricDecl>,
-    concurrent: Option<&'static MetricDecl>,
-    function: &'static str,
-    module: &'static str,
-    labels: &'static [&'static str],
-    /// Only an `async fn` can end `cancelled`.
-    is_async: bool,
+    info: SiteInfo,
     /// `Type::method` for lone methods, resolved at the first call.
     method_name: OnceLock<&'static str>,
+    /// Handles when no label is read per call.
     fixed: OnceLock<Handles>,
+    /// Handles of every combination of a closed label set, by [`Labels::index`].
+    table: OnceLock<Box<[OnceLock<Handles>]>>,
+    /// Handles of open label sets, capped.
     dynamic: OnceLock<Dynamic>,
 }
 
@@ -76,72 +95,88 @@ struct Dynamic {
 
 impl Site {
     #[doc(hidden)]
-    pub const fn new(
-        calls: Option<&'static MetricDecl>,
-        duration: Option<&'static MetricDecl>,
-        concurrent: Option<&'static MetricDecl>,
-        function: &'static str,
-        module: &'static str,
-        labels: &'static [&'static str],
-        is_async: bool,
-    ) -> Self {
+    pub const fn new(info: SiteInfo) -> Self {
         Site {
-            calls,
-            duration,
-            concurrent,
-            function,
-            module,
-            labels,
-            is_async,
+            info,
             method_name: OnceLock::new(),
             fixed: OnceLock::new(),
+            table: OnceLock::new(),
             dynamic: OnceLock::new(),
         }
     }
 
-    /// Starts timing a call. `self_type` is `type_name::<Self>()` for lone methods; `values` are the user
-    /// label values in declaration order.
+    /// Starts timing a call whose labels are all known at compile time. `self_type` is
+    /// `type_name::<Self>()` for lone methods.
     #[inline]
-    pub fn start(&'static self, self_type: Option<&'static str>, values: &[&str]) -> Guard {
+    pub fn start(&'static self, self_type: Option<&'static str>) -> Guard {
         match runtime::get() {
             Some(rt) => {
-                let handles = if values.is_empty() {
-                    self.fixed
-                        .get_or_init(|| self.make_handles(&rt.recorder, self_type, values))
-                } else {
-                    self.dynamic_handles(rt, self_type, values)
-                };
-                handles.concurrent.increment(1.0);
-                Guard {
-                    state: State::Installed {
-                        handles,
-                        clock: &rt.clock,
-                        start: rt.clock.raw(),
-                    },
-                    outcome: None,
-                }
+                let handles = self
+                    .fixed
+                    .get_or_init(|| self.make_handles(&rt.recorder, self_type, &[]));
+                Guard::installed(handles, rt)
             }
-            None => {
-                let handles = metrics::with_recorder(|r| self.make_handles(r, self_type, values));
-                handles.concurrent.increment(1.0);
-                Guard {
-                    state: State::Facade {
-                        handles: Box::new(handles),
-                        start: Instant::now(),
-                    },
-                    outcome: None,
-                }
-            }
+            None => self.start_facade(self_type, &[]),
         }
+    }
+
+    /// Starts timing a call with labels read from its arguments.
+    #[inline]
+    pub fn start_with<L: Labels + ?Sized>(
+        &'static self,
+        self_type: Option<&'static str>,
+        labels: &L,
+    ) -> Guard {
+        match runtime::get() {
+            Some(rt) => {
+                let handles = match const { combinations(L::VALUES) } {
+                    Some(size) if size <= rt.max_series => {
+                        self.table_handles(rt, self_type, labels, size)
+                    }
+                    _ => labels.with_values(|values| self.dynamic_handles(rt, self_type, values)),
+                };
+                Guard::installed(handles, rt)
+            }
+            None => labels.with_values(|values| self.start_facade(self_type, values)),
+        }
+    }
+
+    fn start_facade(&'static self, self_type: Option<&'static str>, values: &[&str]) -> Guard {
+        let handles = metrics::with_recorder(|r| self.make_handles(r, self_type, values));
+        handles.concurrent.increment(1.0);
+        Guard {
+            state: State::Facade {
+                handles: Box::new(handles),
+                start: Instant::now(),
+            },
+            outcome: None,
+        }
+    }
+
+    #[inline]
+    fn table_handles<L: Labels + ?Sized>(
+        &'static self,
+        rt: &Runtime,
+        self_type: Option<&'static str>,
+        labels: &L,
+        size: usize,
+    ) -> &'static Handles {
+        let table = self
+            .table
+            .get_or_init(|| (0..size).map(|_| OnceLock::new()).collect());
+        let slot = &table[labels.index()];
+        slot.get_or_init(|| {
+            labels.with_values(|values| self.make_handles(&rt.recorder, self_type, values))
+        })
     }
 
     fn function(&self, self_type: Option<&'static str>) -> &'static str {
         match self_type {
-            None => self.function,
+            None => self.info.function,
             Some(t) => self.method_name.get_or_init(|| {
                 let base = t.split('<').next().unwrap_or(t);
                 let ty = base.rsplit("::").next().unwrap_or(base);
-                Box::leak(format!("{ty}::{}", self.function).into_boxed_str())
+                Box::leak(format!("{ty}::{}", self.info.function).into_boxed_str())
             }),
         }
     }
@@ -156,27 +191,34 @@ impl Site {
         let key = |decl: &MetricDecl, result: Option<&'static str>| {
             let mut labels = Vec::with_capacity(3 + values.len());
             labels.push(Label::from_static_parts("function", function));
-            labels.push(Label::from_static_parts("module", self.module));
+            labels.push(Label::from_static_parts("module", self.info.module));
             if let Some(r) = result {
                 labels.push(Label::from_static_parts("result", r));
             }
-            for (name, value) in self.labels.iter().zip(values) {
+            let (fixed, read) = self
+                .info
+                .labels
+                .split_at(self.info.static_values.len().min(self.info.labels.len()));
+            for (name, value) in fixed.iter().zip(self.info.static_values) {
+                labels.push(Label::from_static_parts(name, value));
+            }
+            for (name, value) in read.iter().zip(values) {
                 labels.push(Label::new(*name, value.to_string()));
             }
             Key::from_parts(decl.name, labels)
         };
-        let counter = |i: usize| match self.calls {
-            Some(d) if i != Outcome::Cancelled as usize || self.is_async => {
+        let counter = |i: usize| match self.info.calls {
+            Some(d) if i != Outcome::Cancelled as usize || self.info.is_async => {
                 recorder.register_counter(&key(d, Some(Outcome::LABELS[i])), &METADATA)
             }
             _ => Counter::noop(),
         };
         Handles {
             calls: [counter(0), counter(1), counter(2)],
-            duration: self.duration.map_or_else(Histogram::noop, |d| {
+            duration: self.info.duration.map_or_else(Histogram::noop, |d| {
                 recorder.register_histogram(&key(d, None), &METADATA)
             }),
-            concurrent: self.concurrent.map_or_else(Gauge::noop, |d| {
+            concurrent: self.info.concurrent.map_or_else(Gauge::noop, |d| {
                 recorder.register_gauge(&key(d, None), &METADATA)
             }),
         }
@@ -213,11 +255,13 @@ impl Site {
             drop(table);
             let (handles, overflowed) = dynamic.overflow.get_or_init(|| {
                 let name = self
+                    .info
                     .calls
-                    .or(self.duration)
-                    .or(self.concurrent)
+                    .or(self.info.duration)
+                    .or(self.info.concurrent)
                     .map_or("", |d| d.name);
-                let counter = rt.series_overflowed(name, self.function(self_type), self.labels);
+                let counter =
+                    rt.series_overflowed(name, self.function(self_type), self.info.labels);
                 let overflow = vec![OVERFLOW_VALUE; values.len()];
                 (
                     self.make_handles(&rt.recorder, self_type, &overflow),
@@ -250,7 +294,7 @@ enum State {
 
 /// Records one call when dropped: with the outcome given to [`finish`](Guard::finish), as `error` while
 /// unwinding from a panic, and as `cancelled` when an `async fn`'s future is dropped before it finishes.
-#[must_use]
+#[must_use = "the call is recorded when the guard drops"]
 pub struct Guard {
     state: State,
     outcome: Option<Outcome>,
@@ -265,6 +309,19 @@ impl std::fmt::Debug for Guard {
 }
 
 impl Guard {
+    #[inline]
+    fn installed(handles: &'static Handles, rt: &'static Runtime) -> Guard {
+        handles.concurrent.increment(1.0);
+        Guard {
+            state: State::Installed {
+                handles,
+                clock: &rt.clock,
+                start: rt.clock.raw(),
+            },
+            outcome: None,
+        }
+    }
+
     /// The call returned with this outcome.
     #[inline]
     pub fn finish(mut self, outcome: Outcome) {

@@ -251,7 +251,7 @@ impl TelemetryBuilder {
         if !runtime::set(rt) {
             return Err(Error::AlreadyInstalled);
         }
-        declare_catalog(&recorder);
+        declare_catalog(&recorder, self.max_series);
 
         let (stop, stopped) = watch::channel(false);
         let mut telemetry = Telemetry {
@@ -329,7 +329,7 @@ async fn serve(listener: StdListener, router: Router, mut stopped: watch::Receiv
 }
 
 /// HELP/TYPE for every declared metric, and a zero-valued series for every static label set.
-fn declare_catalog(recorder: &MviRecorder) {
+fn declare_catalog(recorder: &MviRecorder, max_series: usize) {
     static META: Metadata<'static> =
         Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
     recorder.describe_counter(
@@ -345,11 +345,15 @@ fn declare_catalog(recorder: &MviRecorder) {
             MetricKind::Histogram => recorder.describe_histogram(name, None, help),
         }
         for decl in &entry.decls {
-            for values in decl.series {
-                let labels: Vec<Label> = decl
-                    .labels
+            let names = decl.label_names();
+            let series = decl.zero_series();
+            if series.len() > max_series {
+                continue;
+            }
+            for values in series {
+                let labels: Vec<Label> = names
                     .iter()
-                    .zip(values.iter())
+                    .zip(values)
                     .map(|(k, v)| Label::from_static_parts(k, v))
                     .collect();
                 let key = Key::from_parts(decl.name, labels);

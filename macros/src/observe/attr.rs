@@ -17,6 +17,9 @@ pub(crate) const DEFAULT_GAUGE: &str = "function_calls_concurrent";
 /// Labels every `observe` metric carries; user labels may not reuse them.
 pub(crate) const BUILTIN_LABELS: &[&str] = &["function", "module", "result"];
 
+/// Most labels one `labels(...)` takes.
+const MAX_LABELS: usize = 8;
+
 const TOP_KEYS: &[&str] = &[
     "counter",
     "histogram",
@@ -50,6 +53,8 @@ pub(crate) struct Options {
     pub(crate) histogram: Option<Metric>,
     pub(crate) concurrency: Option<Metric>,
     pub(crate) labels: Vec<Label>,
+    /// `labels = arg`: a value of a type deriving `Labels`.
+    pub(crate) typed_labels: Option<Expr>,
     pub(crate) error_if: Option<Expr>,
     pub(crate) krate: Option<Path>,
     /// Keys seen at the top level, to report repeats.
@@ -129,10 +134,9 @@ impl Options {
             "labels" => {
                 if meta.input.peek(syn::Token![=]) {
                     let expr: Expr = meta.value()?.parse()?;
-                    cx.error(
-                        expr.span(),
-                        "`labels = <expr>` takes a type that derives `mvi::Labels`, which this version does not support yet; write `labels(name = expr, ...)`",
-                    );
+                    if !repeated {
+                        self.typed_labels = Some(expr);
+                    }
                     return Ok(());
                 }
                 let mut labels = Vec::new();
@@ -152,6 +156,15 @@ impl Options {
                     labels.push(Label { name, value });
                     Ok(())
                 })?;
+                if labels.len() > MAX_LABELS {
+                    cx.error(
+                        span,
+                        format!(
+                            "{} labels given; at most {MAX_LABELS} are allowed",
+                            labels.len()
+                        ),
+                    );
+                }
                 if !repeated {
                     self.labels = labels;
                 }

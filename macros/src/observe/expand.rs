@@ -43,7 +43,7 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
             if opts.skip {
                 quote!(#f)
             } else {
-                expand_fn(f, &opts, label)
+                expand_fn(f, &opts, label, &cx)
             }
         }
         syn::Item::Impl(imp) => expand_impl(imp, opts, &cx),
@@ -136,7 +136,7 @@ fn expand_impl(mut imp: ItemImpl, outer: Options, cx: &Ctxt) -> TokenStream {
             type_name,
             attr::ident_label(&f.sig.ident)
         ));
-        let expanded = expand_fn(f, &opts, label);
+        let expanded = expand_fn(f, &opts, label, cx);
         let defaultness = &method.defaultness;
         let tokens = quote!(#defaultness #expanded);
         *item = ImplItem::Verbatim(tokens);
@@ -152,9 +152,11 @@ fn outer_label_errors(outer: &Options) -> Vec<syn::Error> {
     outer
         .labels
         .iter()
-        .map(|l| {
+        .map(|l| &l.value)
+        .chain(&outer.typed_labels)
+        .map(|value| {
             syn::Error::new(
-                l.value.span(),
+                value.span(),
                 "`labels(...)` on an `impl` block would apply to every method; put it on the method that has these arguments",
             )
         })
@@ -200,6 +202,58 @@ fn output_type(sig: &Signature) -> TokenStream {
     }
 }
 
+/// The value of a string-literal label (`labels(tier = "gold")`), known at compile time.
+fn literal_str(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// The type behind `labels = x`: an argument's declared type, or a struct literal's path.
+fn typed_label_type(expr: &syn::Expr, sig: &Signature) -> syn::Result<syn::Type> {
+    fn strip_refs(ty: &syn::Type) -> &syn::Type {
+        match ty {
+            syn::Type::Reference(r) => strip_refs(&r.elem),
+            syn::Type::Paren(p) => strip_refs(&p.elem),
+            syn::Type::Group(g) => strip_refs(&g.elem),
+            other => other,
+        }
+    }
+    const HELP: &str = "`labels = ...` takes an argument of this function, or a struct literal, whose type derives `mvi::Labels`";
+    match expr {
+        syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+            let ident = p.path.get_ident().expect("checked above");
+            let arg = sig.inputs.iter().find_map(|arg| match arg {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(pi) if pi.ident == *ident => Some(&*t.ty),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            });
+            match arg.map(strip_refs) {
+                Some(syn::Type::ImplTrait(it)) => Err(syn::Error::new(
+                    it.span(),
+                    "`labels = ...` needs the argument's type by name, not `impl Trait`",
+                )),
+                Some(ty) => Ok(ty.clone()),
+                None => Err(syn::Error::new(
+                    ident.span(),
+                    format!("`{ident}` is not an argument of this function; {HELP}"),
+                )),
+            }
+        }
+        syn::Expr::Struct(s) => Ok(syn::Type::Path(syn::TypePath {
+            qself: s.qself.clone(),
+            path: s.path.clone(),
+        })),
+        other => Err(syn::Error::new(other.span(), HELP)),
+    }
+}
+
 fn default_help(name: &str, kind: &str) -> String {
     match (name, kind) {
         (attr::DEFAULT_COUNTER, _) => "Calls of observed functions, by result.".into(),
@@ -213,7 +267,7 @@ fn default_help(name: &str, kind: &str) -> String {
     }
 }
 
-fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
+fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
@@ -235,8 +289,38 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
             )),
         ),
     };
-    let static_series = matches!(label, FnLabel::Static(_)) && opts.labels.is_empty();
-    let user_labels: Vec<&str> = opts.labels.iter().map(|l| l.name.as_str()).collect();
+    let krate_labels = quote!(#krate::__private::Labels);
+    let (literal, read): (Vec<&attr::Label>, Vec<&attr::Label>) = opts
+        .labels
+        .iter()
+        .partition(|l| literal_str(&l.value).is_some());
+    let literal_values: Vec<String> = literal
+        .iter()
+        .filter_map(|l| literal_str(&l.value))
+        .collect();
+    let user_labels: Vec<&str> = literal
+        .iter()
+        .chain(&read)
+        .map(|l| l.name.as_str())
+        .collect();
+    let typed = opts
+        .typed_labels
+        .as_ref()
+        .and_then(|e| match typed_label_type(e, &sig) {
+            Ok(ty) => Some((e, ty)),
+            Err(err) => {
+                cx.push(err);
+                None
+            }
+        });
+    let (typed_names, typed_values) = match &typed {
+        Some((_, ty)) => (
+            quote!(<#ty as #krate_labels>::NAMES),
+            quote!(<#ty as #krate_labels>::VALUES),
+        ),
+        None => (quote!(&[]), quote!(&[])),
+    };
+    let static_series = matches!(label, FnLabel::Static(_)) && read.is_empty();
     let results: &[&str] = if is_async {
         &["ok", "error", "cancelled"]
     } else {
@@ -261,10 +345,10 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
         } else if kind == "counter" {
             results
                 .iter()
-                .map(|r| quote!(&[#function, ::core::module_path!(), #r]))
+                .map(|r| quote!(&[#function, ::core::module_path!(), #r, #(#literal_values),*]))
                 .collect()
         } else {
-            vec![quote!(&[#function, ::core::module_path!()])]
+            vec![quote!(&[#function, ::core::module_path!(), #(#literal_values),*])]
         };
         let kind_ident = format_ident!(
             "{}",
@@ -290,6 +374,8 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
                     help: #help,
                     unit: #unit,
                     labels: &[#(#labels),*],
+                    typed_labels: #typed_names,
+                    typed_values: #typed_values,
                     buckets: &[#(#buckets),*],
                     series: &[#(#series),*],
                     location: #krate::__private::Location {
@@ -306,10 +392,32 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
     let duration = decl(&opts.histogram, "histogram", "__MVI_DURATION");
     let concurrent = decl(&opts.concurrency, "gauge", "__MVI_CONCURRENT");
 
-    let label_values = opts.labels.iter().map(|l| {
-        let value = &l.value;
-        quote_spanned!(value.span()=> &*#krate::__private::label_value(&(#value)))
-    });
+    let (site_labels, start) = match &typed {
+        Some((expr, ty)) => {
+            let builtin = BUILTIN_LABELS;
+            let check = quote_spanned! {expr.span()=>
+                const _: () = #krate::__private::assert_no_builtin(<#ty as #krate_labels>::NAMES, &[#(#builtin),*]);
+            };
+            (
+                quote!(<#ty as #krate_labels>::NAMES),
+                quote!(#check __MVI_SITE.start_with(#self_type, &(#expr))),
+            )
+        }
+        None if read.is_empty() => (
+            quote!(&[#(#user_labels),*]),
+            quote!(__MVI_SITE.start(#self_type)),
+        ),
+        None => {
+            let values = read.iter().map(|l| {
+                let value = &l.value;
+                quote_spanned!(value.span()=> &(#value),)
+            });
+            (
+                quote!(&[#(#user_labels),*]),
+                quote!(__MVI_SITE.start_with(#self_type, &(#(#values)*))),
+            )
+        }
+    };
     let output = output_type(&sig);
     let call = if is_async {
         quote!(#krate::__private::pin_output::<#output, _>(async move #block).await)
@@ -322,17 +430,23 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel) -> TokenStream {
         },
         None => quote!((&#krate::__private::Classify(&__mvi_ret)).__mvi_outcome()),
     };
-    let user_label_names = &user_labels;
     quote! {
         #(#attrs)*
         #vis #sig {
             #[allow(unused_imports)]
             use #krate::__private::{ClassifyAny as _, ClassifyResult as _};
             #(#decls)*
-            static __MVI_SITE: #krate::__private::Site = #krate::__private::Site::new(
-                #calls, #duration, #concurrent, #function, ::core::module_path!(), &[#(#user_label_names),*], #is_async,
-            );
-            let __mvi_guard = __MVI_SITE.start(#self_type, &[#(#label_values),*]);
+            static __MVI_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteInfo {
+                calls: #calls,
+                duration: #duration,
+                concurrent: #concurrent,
+                function: #function,
+                module: ::core::module_path!(),
+                labels: #site_labels,
+                static_values: &[#(#literal_values),*],
+                is_async: #is_async,
+            });
+            let __mvi_guard = { #start };
             let __mvi_ret = #call;
             __mvi_guard.finish(#outcome);
             __mvi_ret

@@ -4,4 +4,5 @@
 mod attr;
 mod expand;
 
+pub(crate) use attr::{path_key, unknown_key};
 pub(crate) use expand::observe;

@@ -1,0 +1,185 @@
+//! Typed, bounded labels against a real install: derives, closed-set tables, zero series of every
+//! combination, and the cardinality guard under hostile input, checked by `promtool`.
+
+use mvi_tests::{get, promtool_check, sample};
+
+#[derive(mvi::LabelValue, Clone, Copy)]
+enum Region {
+    EuWest,
+    UsEast,
+    #[label(rename = "ap")]
+    AsiaPacific,
+}
+
+#[derive(mvi::LabelValue, Clone, Copy)]
+enum Tier {
+    Free,
+    Pro,
+}
+
+#[derive(mvi::Labels)]
+struct OrderLabels {
+    region: Region,
+    #[label(name = "plan")]
+    tier: Tier,
+    express: bool,
+}
+
+#[mvi::observe(counter(name = "orders_total"), labels = labels)]
+fn order(labels: &OrderLabels) -> Result<(), String> {
+    if labels.express {
+        Err("no couriers".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[mvi::observe(counter(name = "ships_total"), labels(region = region, source = "api"))]
+fn ship(region: Region) {}
+
+#[mvi::observe(counter(name = "searches_total"), labels(query = query))]
+fn search(query: &str) -> usize {
+    query.len()
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn hostile(i: usize) -> String {
+    let planes = [
+        '\u{7f}',
+        '\u{e9}',
+        '\u{4e2d}',
+        '\u{1f600}',
+        '\u{2a6d6}',
+        '\u{e0041}',
+        '\u{10fffd}',
+    ];
+    match i % 5 {
+        0 => format!("\"quoted\" {i}"),
+        1 => format!("back\\slash\\{i}\n\nnewline"),
+        2 => format!("{}{i}", "x".repeat(10 * 1024)),
+        3 => format!("{}{i}", planes.iter().collect::<String>()),
+        _ => format!("plain-{i}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_labels_and_the_cardinality_guard() {
+    let cap = 200;
+    let telemetry = mvi::Telemetry::builder()
+        .admin_addr("127.0.0.1:0")
+        .max_series_per_metric(cap)
+        .install()
+        .unwrap();
+    let url = format!("http://{}/metrics", telemetry.admin_addr().unwrap());
+
+    // Every combination of the closed set exists from the first scrape.
+    let (_, _, first) = get(&url).await;
+    let combos = first
+        .lines()
+        .filter(|l| l.starts_with("orders_total{"))
+        .count();
+    assert_eq!(
+        combos,
+        3 * 2 * 2 * 2,
+        "3 regions x 2 plans x 2 booleans x (ok, error):\n{first}"
+    );
+    let series = r#"orders_total{function="order",module="labels",result="ok",region="ap",plan="pro",express="false"}"#;
+    assert_eq!(sample(&first, series), Some(0.0), "{first}");
+
+    assert!(
+        order(&OrderLabels {
+            region: Region::AsiaPacific,
+            tier: Tier::Pro,
+            express: false
+        })
+        .is_ok()
+    );
+    assert!(
+        order(&OrderLabels {
+            region: Region::EuWest,
+            tier: Tier::Free,
+            express: true
+        })
+        .is_err()
+    );
+    ship(Region::UsEast);
+    ship(Region::UsEast);
+
+    let (_, _, body) = get(&url).await;
+    assert_eq!(sample(&body, series), Some(1.0), "{body}");
+    let err = r#"orders_total{function="order",module="labels",result="error",region="eu_west",plan="free",express="true"}"#;
+    assert_eq!(sample(&body, err), Some(1.0), "{body}");
+    let ships =
+        r#"ships_total{function="ship",module="labels",result="ok",source="api",region="us_east"}"#;
+    assert_eq!(sample(&body, ships), Some(2.0), "{body}");
+
+    // Hostile, unbounded input: 100,000 distinct values.
+    for i in 0..1_000 {
+        search(&hostile(i));
+    }
+    let rss_after_warmup = rss_kib();
+    for i in 1_000..100_000 {
+        search(&hostile(i));
+    }
+    let rss_after_all = rss_kib();
+
+    let (_, _, body) = get(&url).await;
+    let ok_series = body
+        .lines()
+        .filter(|l| l.starts_with("searches_total{") && l.contains("result=\"ok\""))
+        .count();
+    assert_eq!(ok_series, cap + 1, "cap series plus the overflow series");
+    let overflow =
+        r#"searches_total{function="search",module="labels",result="ok",query="__overflow__"}"#;
+    assert_eq!(sample(&body, overflow), Some((100_000 - cap) as f64));
+    assert_eq!(
+        sample(
+            &body,
+            r#"mvi_series_overflow_total{metric="searches_total"}"#
+        ),
+        Some((100_000 - cap) as f64)
+    );
+    assert!(body.contains(r#"query="\"quoted\" 0""#), "quotes escaped");
+    assert!(
+        body.contains(r#"query="back\\slash\\1\n\nnewline""#),
+        "backslashes and newlines escaped"
+    );
+    assert!(
+        body.contains("\u{1f600}\u{2a6d6}\u{e0041}\u{10fffd}3\""),
+        "every plane kept as UTF-8"
+    );
+
+    if let (Some(a), Some(b)) = (rss_after_warmup, rss_after_all) {
+        eprintln!("resident memory: {a} KiB after 1,000 hostile values, {b} KiB after 100,000");
+        assert!(
+            b.saturating_sub(a) < 16 * 1024,
+            "memory grew by {} KiB past the cap",
+            b - a
+        );
+    }
+    if let Some(findings) = promtool_check(&body) {
+        assert_eq!(findings.trim(), "", "promtool findings");
+    }
+    telemetry.shutdown().await;
+}
+
+#[test]
+fn catalog_records_names_and_values() {
+    let orders = mvi::catalog().get("orders_total").unwrap();
+    assert_eq!(
+        orders.labels,
+        ["function", "module", "result", "region", "plan", "express"]
+    );
+    let decl = &orders.declared_at[0];
+    assert_eq!(decl.function, "order");
+    assert_eq!(
+        <OrderLabels as mvi::Labels>::VALUES[0],
+        Some(&["eu_west", "us_east", "ap"][..])
+    );
+    assert_eq!(<Region as mvi::LabelValue>::VALUES.unwrap().len(), 3);
+}
