@@ -61,8 +61,13 @@ pub use mvi_macros::observe;
 /// `#[label(rename = "...")]`), so the set is closed and known at compile time.
 ///
 /// ```
+/// use mvi::LabelValue;
+///
 /// #[derive(mvi::LabelValue)]
 /// enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
+///
+/// assert_eq!(Tier::VALUES, Some(&["free", "pro", "enterprise"][..]));
+/// assert_eq!(&*Tier::Ent.label_value(), "enterprise");
 /// ```
 pub use mvi_macros::LabelValue;
 
@@ -78,5 +83,8 @@ pub use mvi_macros::LabelValue;
 ///
 /// #[mvi::observe(labels = labels)]
 /// fn ship(labels: &OrderLabels) -> bool { labels.express }
+///
+/// assert!(ship(&OrderLabels { region: Region::Eu, express: true }));
+/// assert!(!ship(&OrderLabels { region: Region::Us, express: false }));
 /// ```
 pub use mvi_macros::Labels;
