@@ -64,7 +64,7 @@ pub use mvi_macros::observe;
 /// use mvi::LabelValue;
 ///
 /// #[derive(mvi::LabelValue)]
-/// enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
+/// pub enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
 ///
 /// assert_eq!(Tier::VALUES, Some(&["free", "pro", "enterprise"][..]));
 /// assert_eq!(&*Tier::Ent.label_value(), "enterprise");
