@@ -64,10 +64,11 @@ pub use mvi_macros::observe;
 /// use mvi::LabelValue;
 ///
 /// #[derive(mvi::LabelValue)]
-/// pub enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
+/// enum Tier { Free, Pro, #[label(rename = "enterprise")] Ent }
 ///
 /// assert_eq!(Tier::VALUES, Some(&["free", "pro", "enterprise"][..]));
-/// assert_eq!(&*Tier::Ent.label_value(), "enterprise");
+/// let shown: Vec<String> = [Tier::Free, Tier::Pro, Tier::Ent].iter().map(|t| t.label_value().to_string()).collect();
+/// assert_eq!(shown, ["free", "pro", "enterprise"]);
 /// ```
 pub use mvi_macros::LabelValue;
 
