@@ -7,6 +7,7 @@ mod ctxt;
 mod labels;
 mod names;
 mod observe;
+mod traced_handler;
 
 use proc_macro::TokenStream;
 
@@ -15,6 +16,17 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
     debug("observe", observe::observe(args.into(), item.into())).into()
+}
+
+/// Traces an axum handler: W3C trace context, a server span, `http_requests_total` and
+/// `http_request_duration_seconds`, `traceparent` and `x-request-id` on the response, panics as 500.
+#[proc_macro_attribute]
+pub fn traced_handler(args: TokenStream, item: TokenStream) -> TokenStream {
+    debug(
+        "traced_handler",
+        traced_handler::traced_handler(args.into(), item.into()),
+    )
+    .into()
 }
 
 /// Makes a field-less enum a closed set of label values: `#[derive(mvi::LabelValue)]`.

@@ -20,11 +20,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod catalog;
+mod http;
 mod label;
+mod otel;
 mod recorder;
 mod runtime;
 mod site;
 mod telemetry;
+pub mod trace_context;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -56,6 +59,24 @@ pub use telemetry::{
 /// `result` is `ok` or `error` (from `Result`, or `error_if`); a panic is `error`; an `async fn` whose
 /// future is dropped before it finishes is `cancelled`.
 pub use mvi_macros::observe;
+
+/// Traces an axum 0.8 handler (an `async fn`).
+///
+/// - continues the caller's W3C `traceparent`/`tracestate` (strictly validated; anything invalid starts a
+///   new trace) and opens a server span named `"{method} {route}"` with the OpenTelemetry HTTP fields
+///   (`http.request.method`, `http.route`, `http.response.status_code`, `error.type`) and `trace_id`,
+///   `span_id`, `request_id`, so every log line inside the handler carries them;
+/// - records `http_requests_total{method,route,status}` and
+///   `http_request_duration_seconds{method,route,status}` (route is the template, never the raw path;
+///   unknown methods are `_OTHER`);
+/// - adds `traceparent` and `x-request-id` to the response; a panic answers 500 and is logged.
+///
+/// Options: `buckets = exponential(..) | linear(..) | [..]` and `name = "..._seconds"` (the duration
+/// histogram's name: one name has one bucket layout, so give custom buckets their own name).
+///
+/// The handler gains a first argument (an extractor of the request's head) and returns `Traced<_>`;
+/// route it as usual. Requests rejected by an extractor before the handler runs are not seen.
+pub use mvi_macros::traced_handler;
 
 /// Derives [`LabelValue`] for a field-less enum: each variant is a value (snake_case, or
 /// `#[label(rename = "...")]`), so the set is closed and known at compile time.

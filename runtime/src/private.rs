@@ -4,6 +4,11 @@ use std::future::Future;
 
 pub use linkme;
 
+/// What `#[traced_handler]` generates calls to.
+pub mod http {
+    pub use crate::http::{HandlerSite, InFlight, RequestContext, Traced, assert_send};
+}
+
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};
 pub use crate::site::{Guard, Outcome, Site, SiteInfo};

@@ -1,0 +1,287 @@
+//! What `#[traced_handler]` runs around an axum handler: trace context, the server span, RED metrics,
+//! response headers and panic handling.
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Instant;
+
+use axum::extract::{FromRequestParts, MatchedPath};
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use hashbrown::HashTable;
+use http::request::Parts;
+use http::{HeaderValue, Method, StatusCode};
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::catalog::MetricDecl;
+use crate::runtime;
+use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
+
+/// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The `method` label and span attribute: the method if standard, else `_OTHER`.
+pub(crate) fn method_label(method: &Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|m| **m == method.as_str())
+        .copied()
+        .unwrap_or("_OTHER")
+}
+
+/// Longest `x-request-id` echoed back; longer or non-printable ids are replaced.
+const MAX_REQUEST_ID: usize = 128;
+
+fn request_id(parts: &Parts) -> String {
+    let mut values = parts.headers.get_all("x-request-id").iter();
+    match (values.next(), values.next()) {
+        (Some(v), None)
+            if !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID
+                && v.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) =>
+        {
+            // Checked above: visible ASCII only.
+            v.to_str().unwrap_or_default().to_string()
+        }
+        _ => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+/// Everything `#[traced_handler]` needs from the request, taken before the handler's own extractors.
+#[derive(Debug)]
+pub struct RequestContext {
+    method: &'static str,
+    route: Option<Arc<str>>,
+    parent: Option<(TraceParent, Option<String>)>,
+    request_id: String,
+    start: Instant,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestContext {
+            method: method_label(&parts.method),
+            route: parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| Arc::from(m.as_str())),
+            parent: trace_context::extract(&parts.headers),
+            request_id: request_id(parts),
+            start: Instant::now(),
+        })
+    }
+}
+
+/// One `#[traced_handler]`: its metric declarations and cached handles.
+#[derive(Debug)]
+pub struct HandlerSite {
+    requests: &'static MetricDecl,
+    duration: &'static MetricDecl,
+    handles: OnceLock<(RandomState, RwLock<HashTable<Entry>>)>,
+}
+
+/// Handles of one (method, route, status).
+type Entry = ((&'static str, Arc<str>, u16), (Counter, Histogram));
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+impl HandlerSite {
+    #[doc(hidden)]
+    pub const fn new(requests: &'static MetricDecl, duration: &'static MetricDecl) -> Self {
+        HandlerSite {
+            requests,
+            duration,
+            handles: OnceLock::new(),
+        }
+    }
+
+    /// Opens the server span for a request.
+    pub fn begin(&'static self, cx: RequestContext) -> InFlight {
+        let route = cx.route.as_deref().unwrap_or_default();
+        let name = match (cx.method, route) {
+            ("_OTHER", _) => "HTTP".to_string(),
+            (m, "") => m.to_string(),
+            (m, r) => format!("{m} {r}"),
+        };
+        let (trace_id, flags, parent_id, tracestate) = match &cx.parent {
+            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state.clone()),
+            None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
+        };
+        let span_id = SpanId::random();
+        let span = tracing::info_span!(
+            target: "mvi::http",
+            "request",
+            otel.name = %name,
+            otel.kind = "server",
+            otel.status_code = Empty,
+            http.request.method = cx.method,
+            http.route = route,
+            http.response.status_code = Empty,
+            error.type = Empty,
+            trace_id = Empty,
+            span_id = Empty,
+            parent_span_id = parent_id.map(|p| p.to_string()),
+            request_id = %cx.request_id,
+        );
+        let (trace_id, span_id) = crate::otel::link(
+            &span,
+            trace_id,
+            span_id,
+            parent_id,
+            flags,
+            tracestate.as_deref(),
+        );
+        span.record("trace_id", tracing::field::display(trace_id));
+        span.record("span_id", tracing::field::display(span_id));
+        InFlight {
+            site: self,
+            cx,
+            span,
+            trace_id,
+            span_id,
+            flags,
+        }
+    }
+
+    fn handles(
+        &'static self,
+        method: &'static str,
+        route: &Arc<str>,
+        status: u16,
+    ) -> (Counter, Histogram) {
+        let make = |r: &dyn Recorder| {
+            let labels = || {
+                vec![
+                    Label::from_static_parts("method", method),
+                    Label::new("route", route.to_string()),
+                    Label::new("status", status.to_string()),
+                ]
+            };
+            (
+                r.register_counter(&Key::from_parts(self.requests.name, labels()), &METADATA),
+                r.register_histogram(&Key::from_parts(self.duration.name, labels()), &METADATA),
+            )
+        };
+        let Some(rt) = runtime::get() else {
+            return metrics::with_recorder(make);
+        };
+        let (hasher, table) = self.handles.get_or_init(Default::default);
+        let hash = hasher.hash_one((method, &**route, status));
+        let eq = |e: &Entry| e.0.0 == method && *e.0.1 == **route && e.0.2 == status;
+        if let Some(e) = table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .find(hash, eq)
+        {
+            return e.1.clone();
+        }
+        let mut table = table.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = table.find(hash, eq) {
+            return e.1.clone();
+        }
+        let handles = make(&rt.recorder);
+        table.insert_unique(
+            hash,
+            ((method, route.clone(), status), handles.clone()),
+            |e| hasher.hash_one((e.0.0, &*e.0.1, e.0.2)),
+        );
+        handles
+    }
+}
+
+/// A request being handled.
+#[derive(Debug)]
+pub struct InFlight {
+    site: &'static HandlerSite,
+    cx: RequestContext,
+    span: tracing::Span,
+    trace_id: TraceId,
+    span_id: SpanId,
+    flags: u8,
+}
+
+impl InFlight {
+    /// Runs the handler's body inside the server span; a panic becomes a 500 response.
+    pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
+        let outcome = AssertUnwindSafe(body)
+            .catch_unwind()
+            .instrument(self.span.clone())
+            .await;
+        let outcome = outcome.map_err(|payload| {
+            let message = panic_message(&*payload);
+            self.span
+                .in_scope(|| tracing::error!(panic = %message, "handler panicked; answering 500"));
+        });
+        Traced {
+            outcome,
+            request: self,
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// A handler's response, recorded when axum turns it into a response: the status goes into the span
+/// and the metrics, and `traceparent` and `x-request-id` are added.
+#[derive(Debug)]
+pub struct Traced<R> {
+    outcome: Result<R, ()>,
+    request: InFlight,
+}
+
+impl<R: IntoResponse> IntoResponse for Traced<R> {
+    fn into_response(self) -> Response {
+        let Traced { outcome, request } = self;
+        let mut response = match outcome {
+            Ok(r) => r.into_response(),
+            Err(()) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+        let status = response.status();
+        let seconds = request.cx.start.elapsed().as_secs_f64();
+        let span = &request.span;
+        span.record("http.response.status_code", i64::from(status.as_u16()));
+        if status.is_server_error() {
+            span.record("error.type", status.as_str());
+            span.record("otel.status_code", "ERROR");
+        }
+        let route = request.cx.route.clone().unwrap_or_else(|| Arc::from(""));
+        let (counter, histogram) = request
+            .site
+            .handles(request.cx.method, &route, status.as_u16());
+        counter.increment(1);
+        histogram.record(seconds);
+        let headers = response.headers_mut();
+        let traceparent =
+            TraceParent::child_header(request.trace_id, request.span_id, request.flags);
+        if let Ok(v) = HeaderValue::from_str(&traceparent) {
+            headers.insert("traceparent", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&request.cx.request_id) {
+            headers.insert("x-request-id", v);
+        }
+        response
+    }
+}
+
+/// Reports a handler future that is not `Send` at the handler, not deep inside axum's bounds.
+#[inline(always)]
+pub fn assert_send<F: Future + Send>(future: F) -> F {
+    future
+}

@@ -1,0 +1,368 @@
+//! W3C Trace Context (`traceparent`, `tracestate`), parsed strictly.
+//!
+//! The rules are those of the W3C Trace Context recommendation (Level 2): for version `00` the header is
+//! exactly 55 characters, `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lowercase hex only,
+//! neither id all zeros; version `ff` is invalid; a higher version is parsed best-effort from its first
+//! 55 characters, which must be followed by nothing or by `-`. Flags are kept as sent, including the
+//! Level 2 random-trace-id bit (`0x02`). Anything else is ignored and a new trace starts.
+
+use std::fmt;
+
+use http::HeaderMap;
+
+/// Length of a version-00 `traceparent`.
+const LEN: usize = 55;
+
+/// The sampled flag.
+pub const FLAG_SAMPLED: u8 = 0x01;
+/// Level 2: the trace id was generated at random.
+pub const FLAG_RANDOM: u8 = 0x02;
+
+/// A 16-byte trace id, rendered as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceId(pub u128);
+
+/// An 8-byte span id, rendered as 16 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpanId(pub u64);
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({self})")
+    }
+}
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpanId({self})")
+    }
+}
+
+impl TraceId {
+    /// A random, non-zero trace id.
+    pub fn random() -> TraceId {
+        loop {
+            let id = rand::random::<u128>();
+            if id != 0 {
+                return TraceId(id);
+            }
+        }
+    }
+}
+
+impl SpanId {
+    /// A random, non-zero span id.
+    pub fn random() -> SpanId {
+        loop {
+            let id = rand::random::<u64>();
+            if id != 0 {
+                return SpanId(id);
+            }
+        }
+    }
+}
+
+/// A valid `traceparent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceParent {
+    /// The version the caller sent (`0x00` to `0xfe`).
+    pub version: u8,
+    /// The trace id.
+    pub trace_id: TraceId,
+    /// The caller's span id.
+    pub parent_id: SpanId,
+    /// The trace flags as sent.
+    pub flags: u8,
+}
+
+impl TraceParent {
+    /// The header value for a child of this trace with span id `span_id` (always version `00`).
+    pub fn child_header(trace_id: TraceId, span_id: SpanId, flags: u8) -> String {
+        format!("00-{trace_id}-{span_id}-{flags:02x}")
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Parses lowercase hex of up to 32 digits.
+fn hex(digits: &[u8]) -> Option<u128> {
+    digits
+        .iter()
+        .try_fold(0u128, |acc, &b| Some(acc << 4 | u128::from(hex_value(b)?)))
+}
+
+/// Parses one `traceparent` value; `None` if it breaks any rule.
+pub fn parse_traceparent(value: &[u8]) -> Option<TraceParent> {
+    if value.len() < LEN {
+        return None;
+    }
+    let version = hex(&value[0..2])? as u8;
+    if version == 0xff {
+        return None;
+    }
+    if version == 0 && value.len() != LEN {
+        return None;
+    }
+    if value.len() > LEN && value[LEN] != b'-' {
+        return None;
+    }
+    if value[2] != b'-' || value[35] != b'-' || value[52] != b'-' {
+        return None;
+    }
+    let trace_id = hex(&value[3..35])?;
+    let parent_id = hex(&value[36..52])? as u64;
+    let flags = hex(&value[53..55])? as u8;
+    if trace_id == 0 || parent_id == 0 {
+        return None;
+    }
+    Some(TraceParent {
+        version,
+        trace_id: TraceId(trace_id),
+        parent_id: SpanId(parent_id),
+        flags,
+    })
+}
+
+/// Most `tracestate` list members (W3C: 32).
+const MAX_TRACESTATE_MEMBERS: usize = 32;
+/// Longest `tracestate` we carry on (W3C asks to propagate at least 512 characters).
+const MAX_TRACESTATE_LEN: usize = 512;
+
+/// The incoming trace context of a request: a valid `traceparent` (exactly one header) and, with it,
+/// the `tracestate` list if it is well formed.
+pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
+    let mut values = headers.get_all("traceparent").iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let parent = parse_traceparent(first.as_bytes())?;
+    let state: Vec<&str> = headers
+        .get_all("tracestate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    let valid = !state.is_empty()
+        && state.len() <= MAX_TRACESTATE_MEMBERS
+        && state.iter().all(|m| {
+            m.split_once('=').is_some_and(|(k, v)| {
+                !k.is_empty()
+                    && k.len() <= 256
+                    && k.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-*/@".contains(&b)
+                    })
+                    && !v.is_empty()
+                    && v.len() <= 256
+                    && v.bytes()
+                        .all(|b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+            })
+        });
+    let joined = state.join(",");
+    Some((
+        parent,
+        (valid && joined.len() <= MAX_TRACESTATE_LEN).then_some(joined),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn valid_header() {
+        let p = parse_traceparent(VALID.as_bytes()).unwrap();
+        assert_eq!(p.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(p.parent_id.to_string(), "00f067aa0ba902b7");
+        assert_eq!(p.flags, 1);
+        assert_eq!(
+            TraceParent::child_header(p.trace_id, p.parent_id, p.flags),
+            VALID
+        );
+    }
+
+    #[test]
+    fn table() {
+        let long = format!("{VALID}{}", "0".repeat(8192));
+        let cases: &[(&str, bool)] = &[
+            (VALID, true),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+                true,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+                true,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff",
+                true,
+            ),
+            (
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                true,
+            ),
+            (
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+                true,
+            ),
+            (
+                "fe-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-the-future-holds",
+                true,
+            ),
+            (
+                "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01extra",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01",
+                false,
+            ),
+            (
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",
+                false,
+            ),
+            (
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-xy",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                " 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ",
+                false,
+            ),
+            (
+                "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+                false,
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+                false,
+            ),
+            ("", false),
+            ("00", false),
+            (&long, false),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\u{0}",
+                false,
+            ),
+            (
+                "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                false,
+            ),
+        ];
+        for (value, valid) in cases {
+            assert_eq!(
+                parse_traceparent(value.as_bytes()).is_some(),
+                *valid,
+                "{value:?}"
+            );
+        }
+        assert!(cases.len() >= 25);
+    }
+
+    #[test]
+    fn repeated_header_is_invalid() {
+        let mut headers = HeaderMap::new();
+        headers.append("traceparent", VALID.parse().unwrap());
+        assert!(extract(&headers).is_some());
+        headers.append("traceparent", VALID.parse().unwrap());
+        assert!(extract(&headers).is_none());
+    }
+
+    #[test]
+    fn tracestate_rides_along_when_well_formed() {
+        let mut headers = HeaderMap::new();
+        headers.insert("traceparent", VALID.parse().unwrap());
+        headers.append("tracestate", "rojo=00f067aa0ba902b7".parse().unwrap());
+        headers.append("tracestate", "congo=t61rcWkgMzE".parse().unwrap());
+        assert_eq!(
+            extract(&headers).unwrap().1.as_deref(),
+            Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
+        headers.append("tracestate", "Bad Key=1".parse().unwrap());
+        assert_eq!(extract(&headers).unwrap().1, None);
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_bytes() {
+        // A deterministic sweep: every prefix length, every byte at every position of a valid header.
+        for len in 0..=VALID.len() + 2 {
+            let mut bytes = VALID.as_bytes().to_vec();
+            bytes.resize(len, b'-');
+            let _ = parse_traceparent(&bytes);
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = bytes.clone();
+                    v[pos] = b;
+                    let _ = parse_traceparent(&v);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! `#[traced_handler]` on a real axum server: trace context, response headers, RED metrics, panics.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{any, get};
+use mvi_tests::{get as http_get, promtool_check, sample};
+
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+#[mvi::traced_handler]
+async fn show_order(
+    State(state): State<AppState>,
+    Path(id): Path<u32>,
+    headers: HeaderMap,
+) -> Result<String, StatusCode> {
+    tracing::info!(order_id = id, "showing order");
+    if id == 0 {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let agent = headers
+        .get("user-agent")
+        .map_or("?", |v| v.to_str().unwrap_or("?"));
+    Ok(format!("{} order {id} ({})", state.greeting, agent.len()))
+}
+
+#[mvi::traced_handler]
+async fn boom() -> &'static str {
+    panic!("kaboom")
+}
+
+#[mvi::traced_handler(name = "brew_duration_seconds", buckets = [0.1, 1.0])]
+async fn brew() -> impl axum::response::IntoResponse {
+    (StatusCode::IM_A_TEAPOT, "short and stout")
+}
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn parse_traceparent(v: &str) -> (String, String, String) {
+    let parts: Vec<&str> = v.split('-').collect();
+    assert_eq!(parts.len(), 4, "{v}");
+    assert_eq!(parts[0], "00");
+    (
+        parts[1].to_string(),
+        parts[2].to_string(),
+        parts[3].to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traced_handlers_over_real_http() {
+    let telemetry = mvi::Telemetry::builder()
+        .admin_addr("127.0.0.1:0")
+        .install()
+        .unwrap();
+    let app = Router::new()
+        .route("/orders/{id}", get(show_order))
+        .route("/boom", get(boom))
+        .route("/brew", any(brew))
+        .with_state(AppState { greeting: "hello" });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+
+    // A valid traceparent is continued: same trace id, a new span id, flags kept; x-request-id echoed.
+    let response = client
+        .get(format!("{base}/orders/42"))
+        .header("traceparent", TRACEPARENT)
+        .header("tracestate", "rojo=00f067aa0ba902b7")
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (trace, span, flags) =
+        parse_traceparent(response.headers()["traceparent"].to_str().unwrap());
+    assert_eq!(trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_ne!(span, "00f067aa0ba902b7");
+    assert_eq!(span.len(), 16);
+    assert_eq!(flags, "01");
+    assert_eq!(response.headers()["x-request-id"], "req-123");
+    // No user agent sent: the handler's own extractors still see the request as it came.
+    assert_eq!(response.text().await.unwrap(), "hello order 42 (1)");
+
+    // Invalid or hostile context starts a new trace; the client never sees an error for it.
+    for bad in [
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "garbage",
+        &"0".repeat(8192),
+    ] {
+        let response = client
+            .get(format!("{base}/orders/7"))
+            .header("traceparent", bad)
+            .header("x-request-id", "bad id with spaces")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let (trace, _, flags) =
+            parse_traceparent(response.headers()["traceparent"].to_str().unwrap());
+        assert_ne!(trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_ne!(trace, "0".repeat(32));
+        assert_eq!(flags, "03", "sampled, random trace id");
+        let rid = response.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(
+            rid.len(),
+            36,
+            "a generated UUID replaces an id with spaces: {rid}"
+        );
+    }
+
+    assert_eq!(
+        client
+            .get(format!("{base}/orders/0"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // A panicking handler answers 500 and the server keeps serving.
+    let response = client.get(format!("{base}/boom")).send().await.unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(response.headers().contains_key("traceparent"));
+    assert_eq!(
+        client
+            .get(format!("{base}/orders/1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Unknown methods are `_OTHER`.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    assert_eq!(
+        client
+            .request(brew, format!("{base}/brew"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        418
+    );
+
+    let (_, _, body) = http_get(&format!(
+        "http://{}/metrics",
+        telemetry.admin_addr().unwrap()
+    ))
+    .await;
+    let requests = |method: &str, route: &str, status: &str| {
+        sample(
+            &body,
+            &format!(
+                r#"http_requests_total{{method="{method}",route="{route}",status="{status}"}}"#
+            ),
+        )
+    };
+    assert_eq!(requests("GET", "/orders/{id}", "200"), Some(5.0), "{body}");
+    assert_eq!(requests("GET", "/orders/{id}", "404"), Some(1.0), "{body}");
+    assert_eq!(requests("GET", "/boom", "500"), Some(1.0), "{body}");
+    assert_eq!(requests("_OTHER", "/brew", "418"), Some(1.0), "{body}");
+    assert!(
+        !body.contains("/orders/42"),
+        "raw paths never become label values"
+    );
+    let buckets: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("brew_duration_seconds_bucket"))
+        .collect();
+    assert_eq!(buckets.len(), 3, "{body}");
+    assert_eq!(
+        sample(
+            &body,
+            r#"http_request_duration_seconds_count{method="GET",route="/orders/{id}",status="200"}"#
+        ),
+        Some(5.0)
+    );
+    assert!(body.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/boom",status="500",le="0.005"}"#));
+    if let Some(findings) = promtool_check(&body) {
+        assert_eq!(findings.trim(), "", "promtool findings");
+    }
+    telemetry.shutdown().await;
+}
