@@ -365,4 +365,23 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_traceparent(&bytes);
+        }
+
+        #[test]
+        fn near_valid_headers_never_panic(s in "[0-9a-fA-F-]{50,60}") {
+            let _ = parse_traceparent(s.as_bytes());
+        }
+
+        #[test]
+        fn valid_headers_round_trip(trace in 1..=u128::MAX, span in 1..=u64::MAX, flags in proptest::num::u8::ANY) {
+            let header = TraceParent::child_header(TraceId(trace), SpanId(span), flags);
+            let parsed = parse_traceparent(header.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(parsed, TraceParent { version: 0, trace_id: TraceId(trace), parent_id: SpanId(span), flags });
+        }
+    }
 }
