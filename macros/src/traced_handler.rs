@@ -129,6 +129,7 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
+        modifiers: _,
         mut sig,
         block,
     } = f;

@@ -68,6 +68,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The OTLP trace exporter could not be built (feature `otlp`).
+    #[error("cannot export traces: {reason}")]
+    TraceExport {
+        /// What the exporter said.
+        reason: String,
+    },
     /// Two places declare one metric name differently.
     #[error("{}", conflicts.join("\n"))]
     CatalogConflict {
@@ -84,6 +90,8 @@ pub struct TelemetryBuilder {
     serve_admin: bool,
     max_series: usize,
     buckets: Vec<(String, Vec<f64>)>,
+    #[cfg(feature = "otlp")]
+    otlp_endpoint: Option<String>,
 }
 
 /// The installed telemetry: owns the admin server. Keep it alive for the life of the program.
@@ -94,6 +102,8 @@ pub struct Telemetry {
     admin_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<oneshot::Receiver<()>>,
+    #[cfg(feature = "otlp")]
+    trace_export: Option<crate::otel::TraceExport>,
 }
 
 impl Telemetry {
@@ -105,6 +115,8 @@ impl Telemetry {
             serve_admin: true,
             max_series: 1000,
             buckets: Vec::new(),
+            #[cfg(feature = "otlp")]
+            otlp_endpoint: None,
         }
     }
 
@@ -133,6 +145,10 @@ impl Telemetry {
     /// Stops the admin server and the upkeep task, and waits for them.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        #[cfg(feature = "otlp")]
+        if let Some(export) = self.trace_export {
+            export.shutdown().await;
+        }
         for task in self.tasks {
             let _ = task.await;
         }
@@ -170,6 +186,14 @@ impl TelemetryBuilder {
     /// new sets are recorded as `__overflow__` and `mvi_series_overflow_total{metric}` rises.
     pub fn max_series_per_metric(mut self, cap: usize) -> Self {
         self.max_series = cap.max(1);
+        self
+    }
+
+    /// Export spans over OTLP/HTTP to this collector base URL (`/v1/traces` is appended). Without it,
+    /// spans are exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    #[cfg(feature = "otlp")]
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(url.into());
         self
     }
 
@@ -252,6 +276,12 @@ impl TelemetryBuilder {
             return Err(Error::AlreadyInstalled);
         }
         declare_catalog(&recorder, self.max_series);
+        let service_name = self
+            .service_name
+            .clone()
+            .unwrap_or_else(default_service_name);
+        #[cfg(feature = "otlp")]
+        let trace_export = self.install_trace_export(&service_name)?;
 
         let (stop, stopped) = watch::channel(false);
         let mut telemetry = Telemetry {
@@ -263,6 +293,8 @@ impl TelemetryBuilder {
             admin_addr: None,
             stop,
             tasks: Vec::new(),
+            #[cfg(feature = "otlp")]
+            trace_export,
         };
         telemetry
             .tasks
@@ -276,6 +308,29 @@ impl TelemetryBuilder {
                 .push(spawn(serve(listener, router, stopped)));
         }
         Ok(telemetry)
+    }
+}
+
+impl TelemetryBuilder {
+    /// Builds the OTLP exporter when an endpoint is configured and installs its tracing layer.
+    #[cfg(feature = "otlp")]
+    fn install_trace_export(
+        &self,
+        service_name: &str,
+    ) -> Result<Option<crate::otel::TraceExport>, Error> {
+        use tracing_subscriber::layer::SubscriberExt;
+        let configured = self.otlp_endpoint.is_some()
+            || std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+            || std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some();
+        if !configured {
+            return Ok(None);
+        }
+        let export = crate::otel::TraceExport::new(service_name, self.otlp_endpoint.as_deref())?;
+        let subscriber = tracing_subscriber::registry().with(export.layer());
+        tracing::subscriber::set_global_default(subscriber).map_err(|e| Error::TraceExport {
+            reason: format!("a tracing subscriber is already set: {e}"),
+        })?;
+        Ok(Some(export))
     }
 }
 

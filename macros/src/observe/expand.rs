@@ -128,6 +128,7 @@ fn expand_impl(mut imp: ItemImpl, outer: Options, cx: &Ctxt) -> TokenStream {
         let f = ItemFn {
             attrs: std::mem::take(&mut method.attrs),
             vis: method.vis.clone(),
+            modifiers: method.modifiers.clone(),
             sig: method.sig.clone(),
             block: Box::new(method.block.clone()),
         };
@@ -137,9 +138,7 @@ fn expand_impl(mut imp: ItemImpl, outer: Options, cx: &Ctxt) -> TokenStream {
             attr::ident_label(&f.sig.ident)
         ));
         let expanded = expand_fn(f, &opts, label, cx);
-        let defaultness = &method.defaultness;
-        let tokens = quote!(#defaultness #expanded);
-        *item = ImplItem::Verbatim(tokens);
+        *item = ImplItem::Verbatim(expanded);
     }
     for e in outer_label_errors(&outer) {
         cx.push(e);
@@ -247,6 +246,7 @@ fn typed_label_type(expr: &syn::Expr, sig: &Signature) -> syn::Result<syn::Type>
             }
         }
         syn::Expr::Struct(s) => Ok(syn::Type::Path(syn::TypePath {
+            attrs: Vec::new(),
             qself: s.qself.clone(),
             path: s.path.clone(),
         })),
@@ -271,9 +271,11 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
     let ItemFn {
         attrs,
         vis,
+        modifiers,
         sig,
         block,
     } = f;
+    let defaultness = &modifiers.defaultness;
     let krate = opts
         .krate
         .clone()
@@ -432,7 +434,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
     };
     quote! {
         #(#attrs)*
-        #vis #sig {
+        #vis #defaultness #sig {
             #[allow(unused_imports)]
             use #krate::__private::{ClassifyAny as _, ClassifyResult as _};
             #(#decls)*
