@@ -1,22 +1,4 @@
-//! Compile-time checked Prometheus metrics for Rust services.
-//!
-//! ```no_run
-//! #[mvi::observe]
-//! fn checkout(cart: u32) -> Result<u32, String> {
-//!     if cart == 0 { Err("empty cart".into()) } else { Ok(cart * 100) }
-//! }
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), mvi::Error> {
-//!     let telemetry = mvi::Telemetry::builder().service_name("shop").admin_addr("127.0.0.1:9464").install()?;
-//!     let _ = checkout(3);
-//!     // GET http://127.0.0.1:9464/metrics now shows function_calls_total{function="checkout",...}
-//!     telemetry.shutdown().await;
-//!     Ok(())
-//! }
-//! ```
-//!
-//! See the README for the metrics, the options of [`observe`] and the compile-time checks.
+#![doc = include_str!("../../README.md")]
 #![doc(test(attr(deny(warnings))))]
 
 mod catalog;

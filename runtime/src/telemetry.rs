@@ -286,10 +286,7 @@ impl TelemetryBuilder {
         let (stop, stopped) = watch::channel(false);
         let mut telemetry = Telemetry {
             recorder: recorder.clone(),
-            service_name: self
-                .service_name
-                .clone()
-                .unwrap_or_else(default_service_name),
+            service_name,
             admin_addr: None,
             stop,
             tasks: Vec::new(),

@@ -109,6 +109,66 @@ fn boom() {
     panic!("boom");
 }
 
+#[mvi::observe(counter, concurrency)]
+fn boom_in_flight() {
+    panic!("boom");
+}
+
+#[mvi::observe(counter, concurrency)]
+async fn slow_in_flight() {
+    tokio::task::yield_now().await;
+}
+
+fn gauge(
+    snapshot: &[(
+        CompositeKey,
+        Option<metrics::Unit>,
+        Option<metrics::SharedString>,
+        DebugValue,
+    )],
+    function: &str,
+) -> Option<f64> {
+    snapshot
+        .iter()
+        .find(|(k, ..)| {
+            k.kind() == MetricKind::Gauge && k.key().labels().any(|l| l.value() == function)
+        })
+        .map(|(.., v)| match v {
+            DebugValue::Gauge(g) => g.into_inner(),
+            _ => f64::NAN,
+        })
+}
+
+#[test]
+fn concurrency_gauge_returns_to_zero_on_panic_and_cancel() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let snap = with_recorder(|| {
+        assert!(std::panic::catch_unwind(boom_in_flight).is_err());
+        rt.block_on(async {
+            let mut fut = Box::pin(slow_in_flight());
+            assert!(futures_poll_once(fut.as_mut()).await.is_none());
+            drop(fut);
+            slow_in_flight().await;
+        });
+    });
+    assert_eq!(gauge(&snap, "boom_in_flight"), Some(0.0));
+    assert_eq!(gauge(&snap, "slow_in_flight"), Some(0.0));
+    assert_eq!(
+        calls(&snap, "function_calls_total", "boom_in_flight", "error"),
+        1
+    );
+    assert_eq!(
+        calls(&snap, "function_calls_total", "slow_in_flight", "cancelled"),
+        1
+    );
+    assert_eq!(
+        calls(&snap, "function_calls_total", "slow_in_flight", "ok"),
+        1
+    );
+}
+
 #[mvi::observe(labels(region = order.region, tier = order.tier))]
 fn place(order: &Order) -> bool {
     !order.region.is_empty()
