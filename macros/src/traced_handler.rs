@@ -156,7 +156,9 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
     sig.inputs.insert(0, ctx_arg);
     let wrapped: syn::Type = syn::parse_quote!(#krate::__private::http::Traced<#output>);
     sig.output = ReturnType::Type(Default::default(), Box::new(wrapped));
-    let send_span = sig.ident.span();
+    // A non-`Send` body is reported at the handler's `async` keyword, with rustc's note pointing at the
+    // value held across an `.await` in the user's code.
+    let send_span = sig.asyncness.map_or_else(|| sig.ident.span(), |a| a.span);
     let decl = |ident: &str, name: &str, kind: &str, help: &str, buckets: &[f64], unit: &str| {
         let ident = syn::Ident::new(ident, Span::call_site());
         let kind = syn::Ident::new(kind, Span::call_site());
@@ -198,9 +200,8 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
         &buckets,
         "seconds",
     );
-    let body = quote_spanned!(send_span=> #krate::__private::http::assert_send(
-        #krate::__private::pin_output::<#pinned, _>(async move #block)
-    ));
+    let user_body = quote_spanned!(send_span=> async move #block);
+    let body_ident = syn::Ident::new("__mvi_body", send_span);
     quote! {
         #(#attrs)*
         #vis #sig {
@@ -208,7 +209,8 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
             #duration
             static __MVI_HANDLER: #krate::__private::http::HandlerSite =
                 #krate::__private::http::HandlerSite::new(&__MVI_HTTP_REQUESTS, &__MVI_HTTP_DURATION);
-            __MVI_HANDLER.begin(__mvi_request).run(#body).await
+            let #body_ident = #krate::__private::pin_output::<#pinned, _>(#user_body);
+            __MVI_HANDLER.begin(__mvi_request).run(#krate::__private::http::assert_send(#body_ident)).await
         }
     }
 }

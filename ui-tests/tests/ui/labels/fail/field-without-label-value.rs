@@ -1,0 +1,9 @@
+struct Opaque;
+
+#[derive(mvi::Labels)]
+struct Labels {
+    region: bool,
+    thing: Opaque,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(mvi::LabelValue)]
+struct Region {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(mvi::Labels)]
+struct Labels {
+    #[label(name = "userTier")]
+    tier: bool,
+}
+
+fn main() {}

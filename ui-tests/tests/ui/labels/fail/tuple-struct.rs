@@ -1,0 +1,4 @@
+#[derive(mvi::Labels)]
+struct OrderLabels(String, bool);
+
+fn main() {}

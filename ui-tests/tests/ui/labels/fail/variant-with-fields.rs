@@ -1,0 +1,7 @@
+#[derive(mvi::LabelValue)]
+enum Region {
+    Eu,
+    Custom(String),
+}
+
+fn main() {}

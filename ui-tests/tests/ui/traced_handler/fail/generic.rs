@@ -1,0 +1,6 @@
+#[mvi::traced_handler]
+async fn index<T: Default>() -> String {
+    String::new()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mvi::traced_handler]
+fn index() -> &'static str {
+    "hi"
+}
+
+fn main() {}

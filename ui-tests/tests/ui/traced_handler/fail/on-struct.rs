@@ -1,0 +1,4 @@
+#[mvi::traced_handler]
+struct Handler;
+
+fn main() {}
