@@ -155,14 +155,39 @@ impl fmt::Display for Conflict {
         };
         write!(
             f,
-            "metric `{}` is declared with different {}: {} at {} but {} at {}; one name needs one definition, so give one of them its own `name = \"...\"`",
+            "metric `{}` is declared with different {}: {} at {} but {} at {}; one name needs one definition, so give one of them its own name, like `{}`",
             self.name,
             self.what,
             show(self.first),
             self.first.location,
             show(self.second),
             self.second.location,
+            self.suggestion(),
         )
+    }
+}
+
+impl Conflict {
+    /// A name of its own for the second declaration, derived from its function: `cart_add_calls_total`.
+    fn suggestion(&self) -> String {
+        let mut stem = String::new();
+        for c in self.second.location.function.chars() {
+            if c.is_ascii_uppercase() {
+                if !stem.is_empty() && !stem.ends_with('_') {
+                    stem.push('_');
+                }
+                stem.push(c.to_ascii_lowercase());
+            } else if c.is_ascii_alphanumeric() {
+                stem.push(c);
+            } else if !stem.ends_with('_') {
+                stem.push('_');
+            }
+        }
+        match self.second.kind {
+            MetricKind::Counter => format!("counter(name = \"{stem}_calls_total\")"),
+            MetricKind::Histogram => format!("histogram(name = \"{stem}_duration_seconds\")"),
+            MetricKind::Gauge => format!("concurrency(name = \"{stem}_in_flight\")"),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! and no handle made then outlives the moment.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use hashbrown::HashTable;
@@ -15,6 +15,7 @@ use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 
 use crate::catalog::MetricDecl;
 use crate::label::{Labels, combinations};
+use crate::recorder::{FixedHistogram, NativeCounter};
 use crate::runtime::{self, Runtime};
 
 /// How a call ended; the value of the `result` label.
@@ -38,12 +39,27 @@ pub const OVERFLOW_VALUE: &str = "__overflow__";
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// The handles of one label set of one call site.
+/// The series of one label set of one call site, held directly once mvi is installed.
 #[derive(Debug)]
 pub(crate) struct Handles {
+    calls: [Option<Arc<NativeCounter>>; 3],
+    duration: Option<Arc<FixedHistogram>>,
+    concurrent: Gauge,
+}
+
+/// The same through the `metrics` facade, before mvi is installed.
+#[derive(Debug)]
+struct FacadeHandles {
     calls: [Counter; 3],
     duration: Histogram,
     concurrent: Gauge,
+}
+
+/// The keys of one label set of one call site.
+struct Keys {
+    calls: [Option<Key>; 3],
+    duration: Option<Key>,
+    concurrent: Option<Key>,
 }
 
 /// What the macro knows about one `#[observe]`d function.
@@ -113,7 +129,7 @@ impl Site {
             Some(rt) => {
                 let handles = self
                     .fixed
-                    .get_or_init(|| self.make_handles(&rt.recorder, self_type, &[]));
+                    .get_or_init(|| self.make_handles(rt, self_type, &[]));
                 Guard::installed(handles, rt)
             }
             None => self.start_facade(self_type, &[]),
@@ -142,7 +158,7 @@ impl Site {
     }
 
     fn start_facade(&'static self, self_type: Option<&'static str>, values: &[&str]) -> Guard {
-        let handles = metrics::with_recorder(|r| self.make_handles(r, self_type, values));
+        let handles = metrics::with_recorder(|r| self.facade_handles(r, self_type, values));
         handles.concurrent.increment(1.0);
         Guard {
             state: State::Facade {
@@ -165,9 +181,7 @@ impl Site {
             .table
             .get_or_init(|| (0..size).map(|_| OnceLock::new()).collect());
         let slot = &table[labels.index()];
-        slot.get_or_init(|| {
-            labels.with_values(|values| self.make_handles(&rt.recorder, self_type, values))
-        })
+        slot.get_or_init(|| labels.with_values(|values| self.make_handles(rt, self_type, values)))
     }
 
     fn function(&self, self_type: Option<&'static str>) -> &'static str {
@@ -181,12 +195,7 @@ impl Site {
         }
     }
 
-    fn make_handles(
-        &self,
-        recorder: &dyn Recorder,
-        self_type: Option<&'static str>,
-        values: &[&str],
-    ) -> Handles {
+    fn keys(&self, self_type: Option<&'static str>, values: &[&str]) -> Keys {
         let function = self.function(self_type);
         let key = |decl: &MetricDecl, result: Option<&'static str>| {
             let mut labels = Vec::with_capacity(3 + values.len());
@@ -207,20 +216,53 @@ impl Site {
             }
             Key::from_parts(decl.name, labels)
         };
-        let counter = |i: usize| match self.info.calls {
+        let call = |i: usize| match self.info.calls {
             Some(d) if i != Outcome::Cancelled as usize || self.info.is_async => {
-                recorder.register_counter(&key(d, Some(Outcome::LABELS[i])), &METADATA)
+                Some(key(d, Some(Outcome::LABELS[i])))
             }
-            _ => Counter::noop(),
+            _ => None,
         };
+        Keys {
+            calls: [call(0), call(1), call(2)],
+            duration: self.info.duration.map(|d| key(d, None)),
+            concurrent: self.info.concurrent.map(|d| key(d, None)),
+        }
+    }
+
+    fn make_handles(
+        &self,
+        rt: &Runtime,
+        self_type: Option<&'static str>,
+        values: &[&str],
+    ) -> Handles {
+        let keys = self.keys(self_type, values);
+        let recorder = &rt.recorder;
         Handles {
-            calls: [counter(0), counter(1), counter(2)],
-            duration: self.info.duration.map_or_else(Histogram::noop, |d| {
-                recorder.register_histogram(&key(d, None), &METADATA)
+            calls: keys.calls.map(|k| k.map(|k| recorder.native_counter(&k))),
+            duration: keys.duration.map(|k| recorder.native_histogram(&k)),
+            concurrent: keys
+                .concurrent
+                .map_or_else(Gauge::noop, |k| recorder.register_gauge(&k, &METADATA)),
+        }
+    }
+
+    fn facade_handles(
+        &self,
+        recorder: &dyn Recorder,
+        self_type: Option<&'static str>,
+        values: &[&str],
+    ) -> FacadeHandles {
+        let keys = self.keys(self_type, values);
+        FacadeHandles {
+            calls: keys.calls.map(|k| {
+                k.map_or_else(Counter::noop, |k| recorder.register_counter(&k, &METADATA))
             }),
-            concurrent: self.info.concurrent.map_or_else(Gauge::noop, |d| {
-                recorder.register_gauge(&key(d, None), &METADATA)
+            duration: keys.duration.map_or_else(Histogram::noop, |k| {
+                recorder.register_histogram(&k, &METADATA)
             }),
+            concurrent: keys
+                .concurrent
+                .map_or_else(Gauge::noop, |k| recorder.register_gauge(&k, &METADATA)),
         }
     }
 
@@ -263,17 +305,14 @@ impl Site {
                 let counter =
                     rt.series_overflowed(name, self.function(self_type), self.info.labels);
                 let overflow = vec![OVERFLOW_VALUE; values.len()];
-                (
-                    self.make_handles(&rt.recorder, self_type, &overflow),
-                    counter,
-                )
+                (self.make_handles(rt, self_type, &overflow), counter)
             });
             overflowed.increment(1);
             return handles;
         }
         // Capped above, so leaking one set of handles per label set is bounded memory.
         let handles: &'static Handles =
-            Box::leak(Box::new(self.make_handles(&rt.recorder, self_type, values)));
+            Box::leak(Box::new(self.make_handles(rt, self_type, values)));
         let stored: Box<[Box<str>]> = values.iter().map(|v| Box::from(*v)).collect();
         table.insert_unique(hash, (stored, handles), |e| dynamic.hasher.hash_one(&*e.0));
         handles
@@ -287,7 +326,7 @@ enum State {
         start: u64,
     },
     Facade {
-        handles: Box<Handles>,
+        handles: Box<FacadeHandles>,
         start: Instant,
     },
 }
@@ -339,19 +378,25 @@ impl Drop for Guard {
                 Outcome::Cancelled
             }
         });
-        let (handles, seconds) = match &self.state {
+        match &self.state {
             State::Installed {
                 handles,
                 clock,
                 start,
-            } => (
-                *handles,
-                clock.delta_as_nanos(*start, clock.raw()) as f64 * 1e-9,
-            ),
-            State::Facade { handles, start } => (&**handles, start.elapsed().as_secs_f64()),
-        };
-        handles.calls[outcome as usize].increment(1);
-        handles.duration.record(seconds);
-        handles.concurrent.decrement(1.0);
+            } => {
+                if let Some(calls) = &handles.calls[outcome as usize] {
+                    calls.add(1);
+                }
+                if let Some(duration) = &handles.duration {
+                    duration.record_nanos(clock.delta_as_nanos(*start, clock.raw()));
+                }
+                handles.concurrent.decrement(1.0);
+            }
+            State::Facade { handles, start } => {
+                handles.calls[outcome as usize].increment(1);
+                handles.duration.record(start.elapsed().as_secs_f64());
+                handles.concurrent.decrement(1.0);
+            }
+        }
     }
 }

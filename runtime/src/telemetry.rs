@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio::sync::watch;
 
 use crate::catalog::{self, MetricKind};
-use crate::recorder::{Histograms, MviRecorder};
+use crate::recorder::{MviRecorder, Native};
 use crate::runtime::{self, OVERFLOW_METRIC, Runtime};
 
 /// The `Content-Type` of `/metrics`: the Prometheus text format, version 0.0.4.
@@ -258,7 +258,16 @@ impl TelemetryBuilder {
 
         let recorder = MviRecorder::new(
             PrometheusBuilder::new().build_recorder(),
-            Histograms::new(bounds, Arc::from(DEFAULT_BUCKETS)),
+            Native::new(
+                catalog
+                    .metrics()
+                    .iter()
+                    .filter(|e| e.kind == MetricKind::Counter)
+                    .map(|e| e.name.to_string())
+                    .collect(),
+                bounds,
+                Arc::from(DEFAULT_BUCKETS),
+            ),
         );
         if metrics::set_global_recorder(recorder.clone()).is_err() {
             return Err(if runtime::get().is_some() {
