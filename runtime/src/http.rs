@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use hashbrown::HashTable;
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode};
 use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
+use tokio::sync::Notify;
 use tracing::Instrument;
 use tracing::field::Empty;
 
@@ -144,6 +146,7 @@ impl HandlerSite {
         );
         span.record("trace_id", tracing::field::display(trace_id));
         span.record("span_id", tracing::field::display(span_id));
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         InFlight {
             site: self,
             cx,
@@ -200,6 +203,21 @@ impl HandlerSite {
     }
 }
 
+/// Requests inside `#[traced_handler]`s right now; shutdown waits for zero.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static DRAINED: Notify = Notify::const_new();
+
+/// Resolves once no `#[traced_handler]` request is in flight.
+pub(crate) async fn drained() {
+    loop {
+        let notified = DRAINED.notified();
+        if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        notified.await;
+    }
+}
+
 /// A request being handled.
 #[derive(Debug)]
 pub struct InFlight {
@@ -209,6 +227,14 @@ pub struct InFlight {
     trace_id: TraceId,
     span_id: SpanId,
     flags: u8,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if IN_FLIGHT.fetch_sub(1, Ordering::SeqCst) == 1 {
+            DRAINED.notify_waiters();
+        }
+    }
 }
 
 impl InFlight {

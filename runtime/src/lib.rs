@@ -2,8 +2,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod catalog;
+mod health;
 mod http;
 mod label;
+mod logging;
 mod otel;
 mod recorder;
 mod runtime;
@@ -16,7 +18,9 @@ pub mod trace_context;
 pub mod __private;
 
 pub use catalog::{Catalog, CatalogEntry, Conflict, Location, MetricDecl, MetricKind, catalog};
+pub use health::{CheckResult, HealthReport};
 pub use label::{LabelStr, LabelValue, Labels};
+pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
 pub use site::{OVERFLOW_VALUE, Outcome};
 pub use telemetry::{
     DEFAULT_ADMIN_ADDR, DEFAULT_BUCKETS, Error, PROMETHEUS_CONTENT_TYPE, Telemetry,

@@ -52,8 +52,10 @@ fn parse_traceparent(v: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traced_handlers_over_real_http() {
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     let telemetry = mvi::Telemetry::builder()
         .admin_addr("127.0.0.1:0")
+        .log_output(mvi::LogOutput::Writer(logs.clone()))
         .install()
         .unwrap();
     let app = Router::new()
@@ -83,6 +85,24 @@ async fn traced_handlers_over_real_http() {
     assert_eq!(span.len(), 16);
     assert_eq!(flags, "01");
     assert_eq!(response.headers()["x-request-id"], "req-123");
+
+    // The handler's log line carries the same ids as the response, as top-level JSON fields.
+    let lines: Vec<serde_json::Value> = String::from_utf8(logs.lock().unwrap().clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every log line is one JSON object"))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["msg"] == "showing order" && l["order_id"] == 42)
+        .expect("the handler's line");
+    assert_eq!(line["trace_id"], trace.as_str());
+    assert_eq!(line["span_id"], span.as_str());
+    assert_eq!(line["request_id"], "req-123");
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["target"], "http");
+    assert!(line["file"].as_str().unwrap().ends_with("http.rs"));
+    assert!(line["time"].as_str().unwrap().ends_with('Z'));
     // No user agent sent: the handler's own extractors still see the request as it came.
     assert_eq!(response.text().await.unwrap(), "hello order 42 (1)");
 
