@@ -1,1 +1,213 @@
-//! Runnable examples.
+//! Runnable examples of mvi. `demo` (in `src/bin/demo.rs`) is the README's main job.
+
+pub mod shop {
+    //! The demo's business logic over SQLite, observed with `#[mvi::observe]`.
+
+    use std::fmt;
+    use std::sync::{Arc, Mutex};
+
+    use rusqlite::{Connection, OptionalExtension, params};
+    use serde::{Deserialize, Serialize};
+
+    /// Where an order ships; a closed set, so its label series exist from the first scrape.
+    #[derive(mvi::LabelValue, Clone, Copy, Debug, Deserialize, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Region {
+        /// Europe.
+        Eu,
+        /// The Americas.
+        Us,
+        /// Asia-Pacific.
+        Apac,
+    }
+
+    /// An order to place.
+    #[derive(Debug, Deserialize)]
+    pub struct NewOrder {
+        /// Which product.
+        pub product_id: i64,
+        /// How many.
+        pub quantity: i64,
+        /// Where to.
+        pub region: Region,
+    }
+
+    /// A placed order.
+    #[derive(Debug, Serialize)]
+    pub struct Order {
+        /// Its id.
+        pub id: i64,
+        /// Which product.
+        pub product_id: i64,
+        /// How many.
+        pub quantity: i64,
+        /// Where to.
+        pub region: Region,
+    }
+
+    /// What can go wrong.
+    #[derive(Debug)]
+    pub enum ShopError {
+        /// No such product or order.
+        NotFound,
+        /// Not enough stock.
+        OutOfStock,
+        /// SQLite failed.
+        Db(String),
+    }
+
+    impl fmt::Display for ShopError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                ShopError::NotFound => f.write_str("not found"),
+                ShopError::OutOfStock => f.write_str("out of stock"),
+                ShopError::Db(e) => write!(f, "database: {e}"),
+            }
+        }
+    }
+
+    impl std::error::Error for ShopError {}
+
+    impl From<rusqlite::Error> for ShopError {
+        fn from(e: rusqlite::Error) -> Self {
+            ShopError::Db(e.to_string())
+        }
+    }
+
+    /// The shop: one SQLite connection (in memory), used from blocking threads.
+    #[derive(Clone, Debug)]
+    pub struct Shop {
+        db: Arc<Mutex<Connection>>,
+    }
+
+    impl Shop {
+        /// Opens the database and stocks it.
+        pub fn open() -> Result<Shop, ShopError> {
+            let db = Connection::open_in_memory()?;
+            db.execute_batch(
+                "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, stock INTEGER NOT NULL);
+                 CREATE TABLE orders (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL,
+                                      quantity INTEGER NOT NULL, region TEXT NOT NULL);
+                 INSERT INTO products (name, stock) VALUES ('kettle', 40), ('teapot', 25), ('mug', 100), ('cosy', 3);",
+            )?;
+            Ok(Shop {
+                db: Arc::new(Mutex::new(db)),
+            })
+        }
+
+        async fn with_db<T: Send + 'static>(
+            &self,
+            f: impl FnOnce(&mut Connection) -> Result<T, ShopError> + Send + 'static,
+        ) -> Result<T, ShopError> {
+            let db = self.db.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut db = db
+                    .lock()
+                    .map_err(|_| ShopError::Db("connection lock poisoned".into()))?;
+                f(&mut db)
+            })
+            .await
+            .map_err(|e| ShopError::Db(e.to_string()))?
+        }
+
+        /// The readiness check: a real query.
+        pub async fn ping(&self) -> Result<(), ShopError> {
+            self.with_db(|db| {
+                Ok(db
+                    .query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0))
+                    .map(drop)?)
+            })
+            .await
+        }
+    }
+
+    #[mvi::observe]
+    impl Shop {
+        /// Every product with its stock.
+        pub async fn products(&self) -> Result<Vec<(i64, String, i64)>, ShopError> {
+            self.with_db(|db| {
+                let mut stmt = db.prepare("SELECT id, name, stock FROM products ORDER BY id")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+        }
+
+        /// One order.
+        pub async fn order(&self, id: i64) -> Result<Order, ShopError> {
+            self.with_db(move |db| {
+                db.query_row(
+                    "SELECT id, product_id, quantity, region FROM orders WHERE id = ?1",
+                    params![id],
+                    |r| {
+                        let region: String = r.get(3)?;
+                        let region = match region.as_str() {
+                            "eu" => Region::Eu,
+                            "us" => Region::Us,
+                            _ => Region::Apac,
+                        };
+                        Ok(Order {
+                            id: r.get(0)?,
+                            product_id: r.get(1)?,
+                            quantity: r.get(2)?,
+                            region,
+                        })
+                    },
+                )
+                .optional()?
+                .ok_or(ShopError::NotFound)
+            })
+            .await
+        }
+
+        /// Places an order if there is stock; counted by region in `shop_orders_total`.
+        #[mvi::observe(
+            counter(name = "shop_orders_total", help = "Orders placed, by region and result."),
+            histogram(name = "shop_order_duration_seconds", buckets = exponential(0.0001, 4, 8)),
+            labels(region = order.region)
+        )]
+        pub async fn place(&self, order: NewOrder) -> Result<Order, ShopError> {
+            let NewOrder {
+                product_id,
+                quantity,
+                region,
+            } = order;
+            self.with_db(move |db| {
+                let tx = db.transaction()?;
+                let stock: Option<i64> = tx
+                    .query_row(
+                        "SELECT stock FROM products WHERE id = ?1",
+                        params![product_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let stock = stock.ok_or(ShopError::NotFound)?;
+                if stock < quantity {
+                    return Err(ShopError::OutOfStock);
+                }
+                tx.execute(
+                    "UPDATE products SET stock = stock - ?1 WHERE id = ?2",
+                    params![quantity, product_id],
+                )?;
+                let region_name = match region {
+                    Region::Eu => "eu",
+                    Region::Us => "us",
+                    Region::Apac => "apac",
+                };
+                tx.execute(
+                    "INSERT INTO orders (product_id, quantity, region) VALUES (?1, ?2, ?3)",
+                    params![product_id, quantity, region_name],
+                )?;
+                let id = tx.last_insert_rowid();
+                tx.commit()?;
+                Ok(Order {
+                    id,
+                    product_id,
+                    quantity,
+                    region,
+                })
+            })
+            .await
+        }
+    }
+}

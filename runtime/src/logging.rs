@@ -260,7 +260,7 @@ where
         line.insert("level".into(), meta.level().as_str().into());
         line.insert(
             "msg".into(),
-            fields.remove("message").unwrap_or_else(|| "".into()),
+            fields.shift_remove("message").unwrap_or_else(|| "".into()),
         );
         line.insert("target".into(), meta.target().into());
         if let Some(file) = meta.file() {

@@ -1,1 +1,240 @@
-fn main() {}
+//! A small shop: axum handlers with `#[mvi::traced_handler]`, business logic with `#[mvi::observe]`,
+//! SQLite as the dependency its readiness check really queries.
+//!
+//! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
+//! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`). `--selftest` drives traffic at itself, prints a
+//! `/metrics` excerpt, the `/healthz` body and a log line, and exits 0 when all is as expected.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mvi_examples::shop::{NewOrder, Order, Shop, ShopError};
+
+#[mvi::traced_handler]
+async fn list_products(State(shop): State<Shop>) -> Result<Json<serde_json::Value>, StatusCode> {
+    let products = shop
+        .products()
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(serde_json::json!(products)))
+}
+
+#[mvi::traced_handler]
+async fn show_order(
+    State(shop): State<Shop>,
+    Path(id): Path<i64>,
+) -> Result<Json<Order>, StatusCode> {
+    match shop.order(id).await {
+        Ok(order) => Ok(Json(order)),
+        Err(ShopError::NotFound) => Err(StatusCode::NOT_FOUND),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+#[mvi::traced_handler]
+async fn place_order(
+    State(shop): State<Shop>,
+    Json(order): Json<NewOrder>,
+) -> Result<(StatusCode, Json<Order>), StatusCode> {
+    tracing::info!(
+        product_id = order.product_id,
+        quantity = order.quantity,
+        "placing order"
+    );
+    match shop.place(order).await {
+        Ok(order) => Ok((StatusCode::CREATED, Json(order))),
+        Err(ShopError::NotFound) => Err(StatusCode::NOT_FOUND),
+        Err(ShopError::OutOfStock) => Err(StatusCode::CONFLICT),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+fn app(shop: Shop) -> Router {
+    Router::new()
+        .route("/products", get(list_products))
+        .route("/orders", post(place_order))
+        .route("/orders/{id}", get(show_order))
+        .with_state(shop)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().any(|a| a == "--selftest") {
+        return selftest().await;
+    }
+    let shop = Shop::open()?;
+    let check = shop.clone();
+    let telemetry = mvi::Telemetry::builder()
+        .service_name("shop")
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .admin_addr(std::env::var("MVI_ADMIN_ADDR").unwrap_or_else(|_| "127.0.0.1:9464".into()))
+        .readiness_check("sqlite", move || {
+            let shop = check.clone();
+            async move { shop.ping().await }
+        })
+        .install()?;
+    let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let admin = telemetry
+        .admin_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let app_addr = listener.local_addr()?;
+    eprintln!("shop listening on http://{app_addr}; try:");
+    eprintln!("  curl http://{app_addr}/products");
+    eprintln!(
+        "  curl -X POST http://{app_addr}/orders -H 'content-type: application/json' -d '{{\"product_id\":1,\"quantity\":2,\"region\":\"eu\"}}'"
+    );
+    eprintln!(
+        "  curl -i http://{app_addr}/orders/1 -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'"
+    );
+    eprintln!(
+        "  curl http://{admin}/metrics   curl http://{admin}/healthz   curl http://{admin}/readyz   curl http://{admin}/livez"
+    );
+    eprintln!("JSON logs follow on stdout; Ctrl-C stops.");
+    let stopping = telemetry.stopping();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app(shop))
+            .with_graceful_shutdown(stopping)
+            .await
+    });
+    tokio::signal::ctrl_c().await?;
+    telemetry.shutdown().await;
+    server.await??;
+    Ok(())
+}
+
+/// Starts the shop on free ports, drives traffic at it, and prints what an operator would look at.
+async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
+    let shop = Shop::open()?;
+    let check = shop.clone();
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let telemetry = mvi::Telemetry::builder()
+        .service_name("shop")
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .admin_addr("127.0.0.1:0")
+        .log_output(mvi::LogOutput::Writer(logs.clone()))
+        .readiness_check("sqlite", move || {
+            let shop = check.clone();
+            async move { shop.ping().await }
+        })
+        .install()?;
+    let admin: SocketAddr = telemetry.admin_addr().ok_or("no admin address")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stopping = telemetry.stopping();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app(shop))
+            .with_graceful_shutdown(stopping)
+            .await
+    });
+
+    let client = reqwest::Client::new();
+    let first_health = client
+        .get(format!("http://{admin}/healthz"))
+        .send()
+        .await?
+        .status();
+    let ready_after = started.elapsed();
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for i in 0..60u32 {
+        let region = ["eu", "us", "apac"][(i % 3) as usize];
+        let order =
+            serde_json::json!({ "product_id": 1 + i % 4, "quantity": 1 + i % 3, "region": region });
+        let r = client
+            .post(format!("{base}/orders"))
+            .json(&order)
+            .send()
+            .await?;
+        *statuses.entry(r.status().as_u16()).or_default() += 1;
+        let r = client
+            .get(format!("{base}/orders/{}", 1 + i % 70))
+            .send()
+            .await?;
+        *statuses.entry(r.status().as_u16()).or_default() += 1;
+    }
+    let traced = client
+        .get(format!("{base}/products"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .header("x-request-id", "selftest-1")
+        .send()
+        .await?;
+    let traceparent = traced
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+
+    let metrics = client
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let health = client.get(format!("http://{admin}/healthz")).send().await?;
+    let health_status = health.status();
+    let health_body = health.text().await?;
+    telemetry.shutdown().await;
+    server.await??;
+
+    println!(
+        "selftest: {} requests, statuses {statuses:?}",
+        statuses.values().sum::<u32>() + 1
+    );
+    println!(
+        "first /healthz {first_health} after {:.1} ms",
+        ready_after.as_secs_f64() * 1e3
+    );
+    println!("response traceparent: {traceparent}");
+    println!("\n--- /metrics (excerpt) ---");
+    let wanted = [
+        "# TYPE http_requests_total",
+        "http_requests_total{method=\"POST\"",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/orders/{id}\",status=\"200\",le=\"0.005\"}",
+        "http_request_duration_seconds_count{method=\"GET\",route=\"/orders/{id}\",status=\"200\"}",
+        "# TYPE shop_orders_total",
+        "shop_orders_total{",
+        "function_calls_total{function=\"Shop::order\"",
+        "shop_order_duration_seconds_count",
+        "mvi_health_check_up",
+        "mvi_build_info",
+        "tokio_alive_tasks",
+        "process_resident_memory_bytes",
+    ];
+    for line in metrics
+        .lines()
+        .filter(|l| wanted.iter().any(|w| l.starts_with(w)))
+    {
+        println!("{line}");
+    }
+    println!("\n--- /healthz ({health_status}) ---\n{health_body}");
+    let text = String::from_utf8(logs.lock().map_err(|_| "log buffer")?.clone())?;
+    let log_line = text
+        .lines()
+        .find(|l| l.contains("placing order"))
+        .unwrap_or_default();
+    println!("\n--- a log line ---\n{log_line}");
+
+    let ok = first_health.is_success()
+        && health_status.is_success()
+        && traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+        && metrics.contains("shop_orders_total{")
+        && log_line.contains("\"trace_id\"");
+    if !ok {
+        return Err("selftest: something is missing above".into());
+    }
+    println!("\nselftest ok");
+    // Keep the runtime's shutdown quick even if a connection lingers.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    Ok(())
+}
