@@ -40,10 +40,11 @@ fn number(expr: &Expr) -> syn::Result<Number> {
             expr: inner,
             ..
         }) => {
+            // Spanned on the literal: a span covering `-` and the literal needs `Span::join`.
             let n = number(inner)?;
             Ok(Number {
                 value: -n.value,
-                span: expr.span(),
+                span: n.span,
             })
         }
         Expr::Paren(p) => number(&p.expr),

@@ -133,10 +133,14 @@ fn check_charset(name: &str, what: &str) -> Result<(), Violation> {
     }
     let first = name.chars().next().unwrap_or('_');
     if !is_name_start(first) || !name.chars().all(is_name_char) {
+        // No guess for non-ASCII letters: `région` → `r_gion` would help no one.
         let fixed = to_snake_case(name);
+        let suggest = name.is_ascii() && !fixed.is_empty() && fixed != name;
         return Err(Violation::new(
-            format!("{what} name `{name}` must match `[a-zA-Z_][a-zA-Z0-9_]*`"),
-            (!fixed.is_empty() && fixed != name).then_some(fixed),
+            format!(
+                "{what} name `{name}` must match `[a-zA-Z_][a-zA-Z0-9_]*` (ASCII letters, digits and `_`, not starting with a digit)"
+            ),
+            suggest.then_some(fixed),
         ));
     }
     if name.starts_with("__") {

@@ -7,6 +7,11 @@ use std::ops::Deref;
 ///
 /// Implemented for `str`, `String`, `bool`, the integer types, [`http::Method`] and [`http::StatusCode`].
 /// Values are borrowed or formatted on the stack: reading a label value never allocates.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a label value",
+    label = "`{Self}` does not implement `mvi::LabelValue`",
+    note = "label values are strings, `bool`, integers, `http::Method`, `http::StatusCode`, or a field-less enum with `#[derive(mvi::LabelValue)]`"
+)]
 pub trait LabelValue {
     /// Every value this type can take, when the set is closed and known at compile time (field-less
     /// enums deriving `LabelValue`, `bool`); `None` for open types like `String`.
@@ -26,6 +31,11 @@ pub trait LabelValue {
 ///
 /// When every field's type has a closed set of values the call site keeps its handles in a table
 /// indexed by [`index`](Labels::index): no hashing and no allocation per call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label set",
+    label = "`{Self}` does not implement `mvi::Labels`",
+    note = "`labels = arg` takes a struct with named fields and `#[derive(mvi::Labels)]`; for single values write `labels(key = expr)`"
+)]
 pub trait Labels {
     /// Label names, in field order.
     const NAMES: &'static [&'static str];

@@ -26,10 +26,41 @@ pub fn pin_output<R, F: Future<Output = R>>(body: F) -> F {
     body
 }
 
-/// A label value from a user expression.
+/// Compile-time check of one `labels(key = expr)` value, spanned on `expr` so that a type without
+/// [`LabelValue`] is reported there and nowhere else.
 #[inline(always)]
-pub fn label_value<T: LabelValue + ?Sized>(value: &T) -> LabelStr<'_> {
-    value.label_value()
+pub fn check_label_value<T: LabelValue + ?Sized>(_: &T) {}
+
+/// Autoref specialisation for starting a labelled call: `(&WithLabels(&labels)).__mvi_start(..)` picks
+/// [`StartLabelled`] when the labels implement [`Labels`], and [`StartUnlabelled`] otherwise. The
+/// second case never compiles: its cause is reported at the label value by [`check_label_value`] (or
+/// at the `labels = arg` type), and this keeps the same mistake from being reported a second time.
+#[derive(Debug)]
+pub struct WithLabels<'a, L: ?Sized>(pub &'a L);
+
+/// Labels that implement [`Labels`].
+pub trait StartLabelled {
+    /// Starts the call with these labels.
+    fn __mvi_start(&self, site: &'static Site, self_type: Option<&'static str>) -> Guard;
+}
+
+impl<L: Labels + ?Sized> StartLabelled for WithLabels<'_, L> {
+    #[inline(always)]
+    fn __mvi_start(&self, site: &'static Site, self_type: Option<&'static str>) -> Guard {
+        site.start_with(self_type, self.0)
+    }
+}
+
+/// Labels that do not: a compile error is already reported at the value.
+pub trait StartUnlabelled {
+    /// Starts the call without labels.
+    fn __mvi_start(&self, site: &'static Site, self_type: Option<&'static str>) -> Guard;
+}
+
+impl<L: ?Sized> StartUnlabelled for &WithLabels<'_, L> {
+    fn __mvi_start(&self, site: &'static Site, self_type: Option<&'static str>) -> Guard {
+        site.start(self_type)
+    }
 }
 
 /// Autoref specialisation: `(&Classify(&ret)).__mvi_outcome()` picks [`ClassifyResult`] for `Result`

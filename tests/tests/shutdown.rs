@@ -9,11 +9,17 @@ use axum::routing::get;
 use tokio::sync::Notify;
 
 static STARTED: Notify = Notify::const_new();
+static EVENTS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+fn event(what: &'static str) {
+    EVENTS.lock().unwrap().push(what);
+}
 
 #[mvi::traced_handler]
 async fn slow() -> &'static str {
     STARTED.notify_one();
     tokio::time::sleep(Duration::from_millis(400)).await;
+    event("in-flight handler finished");
     "done"
 }
 
@@ -36,26 +42,17 @@ async fn readiness_first_then_drain_then_stop_then_flush() {
             .await
     });
 
-    let events = Arc::new(Mutex::new(Vec::<&'static str>::new()));
-    let in_flight = {
-        let events = events.clone();
-        tokio::spawn(async move {
-            let response = reqwest::get(app_url).await.unwrap();
-            let body = response.text().await.unwrap();
-            events.lock().unwrap().push("in-flight request finished");
-            body
-        })
-    };
+    let in_flight = tokio::spawn(async move {
+        let response = reqwest::get(app_url).await.unwrap();
+        response.text().await.unwrap()
+    });
     STARTED.notified().await;
     assert_eq!(mvi_tests::get(&format!("{admin}/readyz")).await.0, 200);
 
-    let shutdown = {
-        let events = events.clone();
-        tokio::spawn(async move {
-            telemetry.shutdown().await;
-            events.lock().unwrap().push("shutdown returned");
-        })
-    };
+    let shutdown = tokio::spawn(async move {
+        telemetry.shutdown().await;
+        event("shutdown returned");
+    });
     // Readiness flips at once, while the slow request is still running.
     let mut readyz = 0;
     for _ in 0..100 {
@@ -66,7 +63,7 @@ async fn readiness_first_then_drain_then_stop_then_flush() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(readyz, 503);
-    events.lock().unwrap().push("readyz answered 503");
+    event("readyz answered 503");
     assert_eq!(
         mvi_tests::get(&format!("{admin}/livez")).await.0,
         200,
@@ -81,10 +78,10 @@ async fn readiness_first_then_drain_then_stop_then_flush() {
     shutdown.await.unwrap();
     server.await.unwrap().unwrap();
     assert_eq!(
-        *events.lock().unwrap(),
+        *EVENTS.lock().unwrap(),
         [
             "readyz answered 503",
-            "in-flight request finished",
+            "in-flight handler finished",
             "shutdown returned"
         ]
     );

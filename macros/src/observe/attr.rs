@@ -288,7 +288,10 @@ fn parse_metric(
 
 fn no_value(meta: &ParseNestedMeta<'_>, key: &str, cx: &Ctxt) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-        cx.error(meta.input.span(), format!("`{key}` takes no value"));
+        cx.error(
+            meta.path.span(),
+            format!("`{key}` takes no value: write `#[observe({key})]`"),
+        );
         skip_value(meta)?;
     }
     Ok(())

@@ -112,7 +112,9 @@ fn expand_impl(mut imp: ItemImpl, outer: Options, cx: &Ctxt) -> TokenStream {
             .collect();
         method.attrs.retain(|a| !attr::is_observe_attr(a));
         if inner.len() > 1 {
-            cx.error(inner[1].span(), "`#[observe]` given twice on this method");
+            let path = inner[1].path();
+            let span = path.segments.last().map_or(path.span(), |s| s.ident.span());
+            cx.error(span, "`#[observe]` given twice on this method");
         }
         let mut opts = match inner.first() {
             Some(a) => Options::parse(attr::attr_args(a), cx).merged_over(&outer),
@@ -402,7 +404,10 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
             };
             (
                 quote!(<#ty as #krate_labels>::NAMES),
-                quote!(#check __MVI_SITE.start_with(#self_type, &(#expr))),
+                quote! {
+                    #check
+                    (&#krate::__private::WithLabels(&(#expr))).__mvi_start(&__MVI_SITE, #self_type)
+                },
             )
         }
         None if read.is_empty() => (
@@ -410,13 +415,26 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
             quote!(__MVI_SITE.start(#self_type)),
         ),
         None => {
-            let values = read.iter().map(|l| {
+            // Each value is bound once, to a name spanned on the user's expression, so that a type
+            // without `LabelValue` is reported there.
+            let vars: Vec<_> = read
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format_ident!("__mvi_label_{}", i, span = l.value.span()))
+                .collect();
+            let bind = read.iter().zip(&vars).map(|(l, var)| {
                 let value = &l.value;
-                quote_spanned!(value.span()=> &(#value),)
+                quote! {
+                    let #var = &(#value);
+                    #krate::__private::check_label_value(#var);
+                }
             });
             (
                 quote!(&[#(#user_labels),*]),
-                quote!(__MVI_SITE.start_with(#self_type, &(#(#values)*))),
+                quote! {
+                    #(#bind)*
+                    (&#krate::__private::WithLabels(&(#(#vars,)*))).__mvi_start(&__MVI_SITE, #self_type)
+                },
             )
         }
     };
@@ -427,7 +445,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
         quote!(#krate::__private::call::<#output, _>(move || #block))
     };
     let outcome = match &opts.error_if {
-        Some(pred) => quote! {
+        Some(pred) => quote_spanned! {pred.span()=>
             if (#pred)(&__mvi_ret) { #krate::__private::Outcome::Error } else { #krate::__private::Outcome::Ok }
         },
         None => quote!((&#krate::__private::Classify(&__mvi_ret)).__mvi_outcome()),
@@ -436,7 +454,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
         #(#attrs)*
         #vis #defaultness #sig {
             #[allow(unused_imports)]
-            use #krate::__private::{ClassifyAny as _, ClassifyResult as _};
+            use #krate::__private::{ClassifyAny as _, ClassifyResult as _, StartLabelled as _, StartUnlabelled as _};
             #(#decls)*
             static __MVI_SITE: #krate::__private::Site = #krate::__private::Site::new(#krate::__private::SiteInfo {
                 calls: #calls,

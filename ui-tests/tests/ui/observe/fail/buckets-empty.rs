@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(buckets = []))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(counter(buckets = [0.1, 1.0]))]
+fn handle() {}
+
+fn main() {}

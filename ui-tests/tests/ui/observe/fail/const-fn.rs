@@ -1,0 +1,6 @@
+#[mvi::observe]
+const fn answer() -> u32 {
+    42
+}
+
+fn main() {}

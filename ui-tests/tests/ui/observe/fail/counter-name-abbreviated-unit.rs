@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "busy_secs_total"))]
+fn work() {}
+
+fn main() {}

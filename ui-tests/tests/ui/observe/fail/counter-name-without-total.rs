@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "orders_placed"))]
+fn place() {}
+
+fn main() {}

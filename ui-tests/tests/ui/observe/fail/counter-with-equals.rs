@@ -1,0 +1,4 @@
+#[mvi::observe(counter = "orders_total")]
+fn handle() {}
+
+fn main() {}

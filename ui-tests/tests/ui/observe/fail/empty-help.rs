@@ -1,0 +1,4 @@
+#[mvi::observe(counter(help = "  "))]
+fn handle() {}
+
+fn main() {}

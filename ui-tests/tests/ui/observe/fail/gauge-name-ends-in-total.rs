@@ -1,0 +1,4 @@
+#[mvi::observe(concurrency(name = "jobs_running_total"))]
+fn run() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(name = "checkout_latency_ms"))]
+fn checkout() {}
+
+fn main() {}

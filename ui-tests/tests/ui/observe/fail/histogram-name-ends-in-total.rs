@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(name = "checkout_total"))]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(name = "checkout_duration"))]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(result = "fine"))]
+fn handle() {}
+
+fn main() {}

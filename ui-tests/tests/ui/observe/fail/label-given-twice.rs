@@ -1,0 +1,4 @@
+#[mvi::observe(labels(region = "eu", tier = "gold", region = "us"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(userTier = "gold"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(__region = "eu"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(le = "x"))]
+fn handle() {}
+
+fn main() {}

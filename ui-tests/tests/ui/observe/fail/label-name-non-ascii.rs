@@ -1,0 +1,4 @@
+#[mvi::observe(labels(région = "eu"))]
+fn handle() {}
+
+fn main() {}

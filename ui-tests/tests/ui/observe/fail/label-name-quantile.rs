@@ -1,0 +1,4 @@
+#[mvi::observe(labels(quantile = "x"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(region))]
+fn handle() {}
+
+fn main() {}

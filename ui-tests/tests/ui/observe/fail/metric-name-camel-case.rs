@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "ordersPlaced_total"))]
+fn place() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "__orders_total"))]
+fn place() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = ""))]
+fn place() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "requests_bucket"))]
+fn handle() {}
+
+fn main() {}

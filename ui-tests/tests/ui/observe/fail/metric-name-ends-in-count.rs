@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "orders_count"))]
+fn place() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(concurrency(name = "jobs_created"))]
+fn run() {}
+
+fn main() {}

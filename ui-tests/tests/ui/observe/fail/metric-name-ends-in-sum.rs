@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(name = "checkout_sum"))]
+fn checkout() {}
+
+fn main() {}

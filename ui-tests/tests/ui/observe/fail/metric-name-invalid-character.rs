@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "orders-placed_total"))]
+fn place() {}
+
+fn main() {}

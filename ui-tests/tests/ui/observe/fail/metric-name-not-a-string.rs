@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = orders_total))]
+fn place() {}
+
+fn main() {}

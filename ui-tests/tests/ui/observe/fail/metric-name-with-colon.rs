@@ -1,0 +1,4 @@
+#[mvi::observe(counter(name = "jobs:done_total"))]
+fn finish() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe]
+struct Shop;
+
+fn main() {}

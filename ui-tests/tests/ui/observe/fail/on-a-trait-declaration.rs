@@ -1,0 +1,6 @@
+trait Store {
+    #[mvi::observe]
+    fn get(&self) -> u32;
+}
+
+fn main() {}

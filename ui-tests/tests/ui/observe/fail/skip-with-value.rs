@@ -1,0 +1,4 @@
+#[mvi::observe(skip = true)]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(countr)]
+fn handle() {}
+
+fn main() {}
