@@ -7,9 +7,12 @@
 //! - `metrics_lookup_per_call`: `metrics::counter!`/`histogram!` with static labels per call, through
 //!   the installed global recorder (what most code does).
 //! - `prometheus_cached_children`: tikv's `prometheus` with label children resolved once.
-//! - `observe_default`, `observe_enum_labels`, `observe_string_labels`: `#[mvi::observe]` after install.
+//! - `observe_default`, `observe_static_labels`, `observe_enum_labels`, `observe_string_labels`:
+//!   `#[mvi::observe]` after install, with no user label, a literal, an enum, and one of 16 strings.
 //!
 //! `cargo bench -p mvi --bench observe` prints criterion's report, then one table of ratios to `floor`.
+
+mod common;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +29,16 @@ fn work(x: u64) -> u64 {
 #[mvi::observe]
 #[inline(never)]
 fn observed(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[mvi::observe(
+    counter(name = "bench_static_calls_total"),
+    histogram(name = "bench_static_duration_seconds"),
+    labels(tier = "gold")
+)]
+#[inline(never)]
+fn observed_static(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -138,6 +151,9 @@ fn benches(c: &mut Criterion) {
     });
 
     group.bench_function("observe_default", |b| b.iter(|| observed(black_box(7))));
+    group.bench_function("observe_static_labels", |b| {
+        b.iter(|| observed_static(black_box(7)))
+    });
     group.bench_function("observe_enum_labels", |b| {
         let mut i = 0u64;
         b.iter(|| {
@@ -159,16 +175,6 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// Mean time per iteration of one benchmark, from criterion's estimates.
-fn mean_ns(name: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into());
-    let path = format!("{dir}/criterion/{GROUP}/{name}/new/estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
     let _telemetry = mvi::Telemetry::builder()
         .without_admin_server()
@@ -178,23 +184,20 @@ fn main() {
     benches(&mut criterion);
     criterion.final_summary();
 
-    let Some(floor) = mean_ns("floor") else {
-        return;
-    };
-    let names = [
-        "bare",
+    common::print_table(
+        GROUP,
         "floor",
-        "metrics_cached_handles",
-        "metrics_lookup_per_call",
-        "prometheus_cached_children",
-        "observe_default",
-        "observe_enum_labels",
-        "observe_string_labels",
-    ];
-    println!("\n| benchmark | ns/call | ratio to floor |\n|---|---:|---:|");
-    for name in names {
-        if let Some(ns) = mean_ns(name) {
-            println!("| {name} | {ns:.1} | {:.2}x |", ns / floor);
-        }
-    }
+        &[
+            "bare",
+            "floor",
+            "metrics_cached_handles",
+            "metrics_lookup_per_call",
+            "prometheus_cached_children",
+            "observe_default",
+            "observe_static_labels",
+            "observe_enum_labels",
+            "observe_string_labels",
+        ],
+        None,
+    );
 }

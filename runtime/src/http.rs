@@ -42,7 +42,9 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
 /// Longest `x-request-id` echoed back; longer or non-printable ids are replaced.
 const MAX_REQUEST_ID: usize = 128;
 
-fn request_id(parts: &Parts) -> String {
+/// The caller's `x-request-id` when it is one printable token of at most 128 characters, else a new
+/// UUID v4 (from the thread-local generator: no system call per request).
+fn request_id(parts: &Parts) -> HeaderValue {
     let mut values = parts.headers.get_all("x-request-id").iter();
     match (values.next(), values.next()) {
         (Some(v), None)
@@ -50,10 +52,32 @@ fn request_id(parts: &Parts) -> String {
                 && v.len() <= MAX_REQUEST_ID
                 && v.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) =>
         {
-            // Checked above: visible ASCII only.
-            v.to_str().unwrap_or_default().to_string()
+            v.clone()
         }
-        _ => uuid::Uuid::new_v4().to_string(),
+        _ => {
+            let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+            let mut buf = uuid::Uuid::encode_buffer();
+            HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+                .expect("a UUID is a valid header value")
+        }
+    }
+}
+
+/// A request id as text: visible ASCII only, checked in `request_id`.
+fn request_id_str(id: &HeaderValue) -> &str {
+    id.to_str().unwrap_or_default()
+}
+
+/// The span name: `"{method} {route}"`, written when the span is recorded, not per request.
+struct SpanName<'a>(&'static str, &'a str);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.1) {
+            ("_OTHER", _) => f.write_str("HTTP"),
+            (m, "") => f.write_str(m),
+            (m, r) => write!(f, "{m} {r}"),
+        }
     }
 }
 
@@ -61,9 +85,9 @@ fn request_id(parts: &Parts) -> String {
 #[derive(Debug)]
 pub struct RequestContext {
     method: &'static str,
-    route: Option<Arc<str>>,
+    route: Option<MatchedPath>,
     parent: Option<(TraceParent, Option<String>)>,
-    request_id: String,
+    request_id: HeaderValue,
     start: Instant,
 }
 
@@ -73,10 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(RequestContext {
             method: method_label(&parts.method),
-            route: parts
-                .extensions
-                .get::<MatchedPath>()
-                .map(|m| Arc::from(m.as_str())),
+            route: parts.extensions.get::<MatchedPath>().cloned(),
             parent: trace_context::extract(&parts.headers),
             request_id: request_id(parts),
             start: Instant::now(),
@@ -110,12 +131,7 @@ impl HandlerSite {
 
     /// Opens the server span for a request.
     pub fn begin(&'static self, cx: RequestContext) -> InFlight {
-        let route = cx.route.as_deref().unwrap_or_default();
-        let name = match (cx.method, route) {
-            ("_OTHER", _) => "HTTP".to_string(),
-            (m, "") => m.to_string(),
-            (m, r) => format!("{m} {r}"),
-        };
+        let route = cx.route.as_ref().map_or("", MatchedPath::as_str);
         let (trace_id, flags, parent_id, tracestate) = match &cx.parent {
             Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state.clone()),
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
@@ -124,7 +140,7 @@ impl HandlerSite {
         let span = tracing::info_span!(
             target: "mvi::http",
             "request",
-            otel.name = %name,
+            otel.name = %SpanName(cx.method, route),
             otel.kind = "server",
             otel.status_code = Empty,
             http.request.method = cx.method,
@@ -133,8 +149,8 @@ impl HandlerSite {
             error.type = Empty,
             trace_id = Empty,
             span_id = Empty,
-            parent_span_id = parent_id.map(|p| p.to_string()),
-            request_id = %cx.request_id,
+            parent_span_id = parent_id.map(tracing::field::display),
+            request_id = request_id_str(&cx.request_id),
         );
         let (trace_id, span_id) = crate::otel::link(
             &span,
@@ -160,7 +176,7 @@ impl HandlerSite {
     fn handles(
         &'static self,
         method: &'static str,
-        route: &Arc<str>,
+        route: &str,
         status: u16,
     ) -> (Counter, Histogram) {
         let make = |r: &dyn Recorder| {
@@ -180,8 +196,8 @@ impl HandlerSite {
             return metrics::with_recorder(make);
         };
         let (hasher, table) = self.handles.get_or_init(Default::default);
-        let hash = hasher.hash_one((method, &**route, status));
-        let eq = |e: &Entry| e.0.0 == method && *e.0.1 == **route && e.0.2 == status;
+        let hash = hasher.hash_one((method, route, status));
+        let eq = |e: &Entry| e.0.0 == method && *e.0.1 == *route && e.0.2 == status;
         if let Some(e) = table
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -196,7 +212,7 @@ impl HandlerSite {
         let handles = make(&rt.recorder);
         table.insert_unique(
             hash,
-            ((method, route.clone(), status), handles.clone()),
+            ((method, Arc::from(route), status), handles.clone()),
             |e| hasher.hash_one((e.0.0, &*e.0.1, e.0.2)),
         );
         handles
@@ -287,21 +303,18 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             span.record("error.type", status.as_str());
             span.record("otel.status_code", "ERROR");
         }
-        let route = request.cx.route.clone().unwrap_or_else(|| Arc::from(""));
+        let route = request.cx.route.as_ref().map_or("", MatchedPath::as_str);
         let (counter, histogram) = request
             .site
-            .handles(request.cx.method, &route, status.as_u16());
+            .handles(request.cx.method, route, status.as_u16());
         counter.increment(1);
         histogram.record(seconds);
         let headers = response.headers_mut();
-        let traceparent =
-            TraceParent::child_header(request.trace_id, request.span_id, request.flags);
-        if let Ok(v) = HeaderValue::from_str(&traceparent) {
-            headers.insert("traceparent", v);
-        }
-        if let Ok(v) = HeaderValue::from_str(&request.cx.request_id) {
-            headers.insert("x-request-id", v);
-        }
+        headers.insert(
+            "traceparent",
+            TraceParent::child_header(request.trace_id, request.span_id, request.flags),
+        );
+        headers.insert("x-request-id", request.cx.request_id.clone());
         response
     }
 }

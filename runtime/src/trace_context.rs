@@ -7,6 +7,7 @@
 //! Level 2 random-trace-id bit (`0x02`). Anything else is ignored and a new trace starts.
 
 use std::fmt;
+use std::io::Write as _;
 
 use http::HeaderMap;
 
@@ -89,8 +90,11 @@ pub struct TraceParent {
 
 impl TraceParent {
     /// The header value for a child of this trace with span id `span_id` (always version `00`).
-    pub fn child_header(trace_id: TraceId, span_id: SpanId, flags: u8) -> String {
-        format!("00-{trace_id}-{span_id}-{flags:02x}")
+    pub fn child_header(trace_id: TraceId, span_id: SpanId, flags: u8) -> http::HeaderValue {
+        let mut buf = [0u8; 55];
+        let mut w = &mut buf[..];
+        write!(w, "00-{trace_id}-{span_id}-{flags:02x}").expect("55 bytes fit");
+        http::HeaderValue::from_bytes(&buf).expect("lowercase hex and dashes")
     }
 }
 

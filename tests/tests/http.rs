@@ -131,6 +131,7 @@ async fn traced_handlers_over_real_http() {
             36,
             "a generated UUID replaces an id with spaces: {rid}"
         );
+        assert_eq!(&rid[14..15], "4", "a version 4 UUID: {rid}");
     }
 
     assert_eq!(

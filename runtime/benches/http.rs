@@ -1,0 +1,118 @@
+//! Per-request cost of `#[mvi::traced_handler]` over a bare axum handler, side by side in one run with
+//! the usual stack of peers: tower-http's `TraceLayer` plus axum-prometheus' metrics layer.
+//!
+//! Every case serves `GET /orders/{id}` from an axum 0.8 `Router` through `tower::ServiceExt::oneshot`
+//! (no socket, so the difference is the instrumentation alone) and reads the whole response body.
+//! The request carries a `traceparent` header in every case.
+//!
+//! - `bare`: the handler as written, no instrumentation.
+//! - `traced_handler`: the same handler with `#[mvi::traced_handler]`: trace context parsed, a server
+//!   span, `http_requests_total` and `http_request_duration_seconds`, `traceparent` and
+//!   `x-request-id` on the response.
+//! - `trace_layer_and_metrics_layer`: the bare handler under `TraceLayer::new_for_http()` (its span
+//!   raised to INFO so it is recorded as mvi's is) and `axum_prometheus::PrometheusMetricLayer`.
+//!
+//! Both instrumented cases run under the same subscriber (mvi's JSON logs, written to a sink) and the
+//! same `metrics` recorder (mvi's, which hands undeclared metrics to metrics-exporter-prometheus).
+//!
+//! `cargo bench -p mvi --bench http` prints criterion's report, then one table: time per request,
+//! ratio to `bare`, and overhead over `bare`.
+
+mod common;
+
+use std::hint::black_box;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::routing::get;
+use criterion::Criterion;
+use http::Request;
+use tower::ServiceExt as _;
+use tower_http::trace::{DefaultMakeSpan, TraceLayer};
+use tracing::Level;
+
+const GROUP: &str = "per_request";
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+async fn bare(Path(id): Path<u32>) -> String {
+    format!("order {id}")
+}
+
+#[mvi::traced_handler]
+async fn traced(Path(id): Path<u32>) -> String {
+    format!("order {id}")
+}
+
+async fn serve(router: &Router) -> usize {
+    let request = Request::get("/orders/42")
+        .header("traceparent", TRACEPARENT)
+        .body(Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    assert!(response.status().is_success());
+    axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body")
+        .len()
+}
+
+fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let cases = [
+        ("bare", Router::new().route("/orders/{id}", get(bare))),
+        (
+            "traced_handler",
+            Router::new().route("/orders/{id}", get(traced)),
+        ),
+        (
+            "trace_layer_and_metrics_layer",
+            Router::new()
+                .route("/orders/{id}", get(bare))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(DefaultMakeSpan::new().level(Level::INFO)),
+                )
+                .layer(axum_prometheus::PrometheusMetricLayer::new()),
+        ),
+    ];
+    let mut group = c.benchmark_group(GROUP);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for (name, router) in &cases {
+        group.bench_function(*name, |b| {
+            b.to_async(rt)
+                .iter(|| async { black_box(serve(router).await) })
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _guard = rt.enter();
+    let _telemetry = mvi::Telemetry::builder()
+        .without_admin_server()
+        .log_output(mvi::LogOutput::Writer(Arc::new(
+            Mutex::new(std::io::sink()),
+        )))
+        .install()
+        .expect("install mvi");
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion, &rt);
+    criterion.final_summary();
+
+    common::print_table(
+        GROUP,
+        "bare",
+        &["bare", "traced_handler", "trace_layer_and_metrics_layer"],
+        Some(("overhead over bare", |ns, base| {
+            format!("{:.2} µs", (ns - base) / 1000.0)
+        })),
+    );
+}
