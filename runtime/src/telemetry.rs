@@ -233,6 +233,11 @@ impl Shared {
             metrics::gauge!("tokio_workers").set(m.num_workers() as f64);
             metrics::gauge!("tokio_alive_tasks").set(m.num_alive_tasks() as f64);
             metrics::gauge!("tokio_global_queue_depth").set(m.global_queue_depth() as f64);
+            let workers = 0..m.num_workers();
+            let busy: Duration = workers.clone().map(|w| m.worker_total_busy_duration(w)).sum();
+            let parks: u64 = workers.map(|w| m.worker_park_count(w)).sum();
+            metrics::counter!("tokio_worker_busy_seconds_total").absolute(busy.as_secs());
+            metrics::counter!("tokio_worker_parks_total").absolute(parks);
         }
         self.recorder.render()
     }
@@ -547,6 +552,14 @@ impl TelemetryBuilder {
         metrics::describe_gauge!(
             "tokio_global_queue_depth",
             "Tasks waiting in the Tokio runtime's global queue."
+        );
+        metrics::describe_counter!(
+            "tokio_worker_busy_seconds_total",
+            "Time the Tokio runtime's workers spent running tasks, summed over workers, in whole seconds."
+        );
+        metrics::describe_counter!(
+            "tokio_worker_parks_total",
+            "Times the Tokio runtime's workers parked (went idle), summed over workers."
         );
         metrics::describe_gauge!(
             "mvi_build_info",

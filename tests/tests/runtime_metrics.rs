@@ -54,6 +54,14 @@ async fn process_tokio_and_build_info_on_the_app_router() {
     assert!(sample(&body, "tokio_alive_tasks").unwrap() >= 5.0, "{body}");
     assert!(sample(&body, "tokio_workers").unwrap() >= 1.0);
     assert!(
+        body.contains("# TYPE tokio_worker_busy_seconds_total counter"),
+        "{body}"
+    );
+    assert!(
+        sample(&body, "tokio_worker_parks_total").unwrap() >= 1.0,
+        "the workers have parked while waiting for this request: {body}"
+    );
+    assert!(
         sample(&body, "process_resident_memory_bytes").unwrap() > 0.0,
         "{body}"
     );

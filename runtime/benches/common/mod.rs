@@ -15,12 +15,7 @@ pub(crate) type Column = (&'static str, fn(f64, f64) -> String);
 
 /// Prints a Markdown table of `names`: the mean, and its ratio to `base`. `extra` adds a column
 /// computed from (mean, base mean), when given.
-pub(crate) fn print_table(
-    group: &str,
-    base: &str,
-    names: &[&str],
-    extra: Option<Column>,
-) {
+pub(crate) fn print_table(group: &str, base: &str, names: &[&str], extra: Option<Column>) {
     let Some(base_ns) = mean_ns(group, base) else {
         println!("no estimates for {group}/{base}: run the whole benchmark, without a filter");
         return;
