@@ -234,7 +234,10 @@ impl Shared {
             metrics::gauge!("tokio_alive_tasks").set(m.num_alive_tasks() as f64);
             metrics::gauge!("tokio_global_queue_depth").set(m.global_queue_depth() as f64);
             let workers = 0..m.num_workers();
-            let busy: Duration = workers.clone().map(|w| m.worker_total_busy_duration(w)).sum();
+            let busy: Duration = workers
+                .clone()
+                .map(|w| m.worker_total_busy_duration(w))
+                .sum();
             let parks: u64 = workers.map(|w| m.worker_park_count(w)).sum();
             metrics::counter!("tokio_worker_busy_seconds_total").absolute(busy.as_secs());
             metrics::counter!("tokio_worker_parks_total").absolute(parks);
