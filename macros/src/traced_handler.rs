@@ -13,7 +13,7 @@ use syn::{Expr, ItemFn, LitStr, Path, ReturnType};
 use crate::buckets::{self, DEFAULT_SECONDS};
 use crate::ctxt::Ctxt;
 use crate::names::{self, Kind};
-use crate::observe::{path_key, unknown_key};
+use crate::observe::{path_key, skip_value, unknown_key};
 
 const KEYS: &[&str] = &["buckets", "name", "crate"];
 const REQUESTS: &str = "http_requests_total";
@@ -34,14 +34,7 @@ fn parse_options(args: TokenStream, cx: &Ctxt) -> Options {
         let span = meta.path.span();
         if !KEYS.contains(&key.as_str()) {
             cx.error(span, unknown_key(&key, KEYS));
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                content.parse::<TokenStream>()?;
-            }
-            return Ok(());
+            return skip_value(&meta);
         }
         let repeated = opts.seen.contains(&key);
         if repeated {

@@ -298,7 +298,7 @@ fn no_value(meta: &ParseNestedMeta<'_>, key: &str, cx: &Ctxt) -> syn::Result<()>
 }
 
 /// Consumes `= value` or `(...)` after a key that was rejected, so parsing can go on.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         meta.value()?.parse::<Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {

@@ -4,5 +4,5 @@
 mod attr;
 mod expand;
 
-pub(crate) use attr::{path_key, unknown_key};
+pub(crate) use attr::{path_key, skip_value, unknown_key};
 pub(crate) use expand::observe;
