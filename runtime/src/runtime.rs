@@ -1,6 +1,7 @@
 //! Process-wide state set once by `install`.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use metrics::{Key, Label, Recorder};
 
@@ -9,8 +10,10 @@ use crate::recorder::MviRecorder;
 pub(crate) struct Runtime {
     pub(crate) recorder: MviRecorder,
     pub(crate) clock: quanta::Clock,
-    /// Cap on distinct label sets per `labels(...)` call site.
+    /// Cap on distinct label sets per metric, unless its declaration sets its own.
     pub(crate) max_series: usize,
+    /// Open label sets recorded so far, per metric name (every call site of the name together).
+    pub(crate) series: Mutex<HashMap<&'static str, usize>>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -29,6 +32,17 @@ pub(crate) fn set(rt: Runtime) -> bool {
 pub(crate) const OVERFLOW_METRIC: &str = "mvi_series_overflow_total";
 
 impl Runtime {
+    /// Counts one more open label set of `metric`; `false` once the metric has `cap` of them.
+    pub(crate) fn admit_series(&self, metric: &'static str, cap: usize) -> bool {
+        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let count = series.entry(metric).or_default();
+        if *count >= cap {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
     /// A call site hit its series cap: say so (the caller does this once) and return the counter of
     /// calls recorded under `__overflow__`.
     pub(crate) fn series_overflowed(
@@ -36,6 +50,7 @@ impl Runtime {
         metric: &'static str,
         function: &str,
         labels: &[&str],
+        cap: usize,
     ) -> metrics::Counter {
         let key = Key::from_parts(
             OVERFLOW_METRIC,
@@ -47,7 +62,7 @@ impl Runtime {
             metric,
             function,
             labels = ?labels,
-            cap = self.max_series,
+            cap,
             "label cardinality cap reached; further new label sets are recorded as `__overflow__`"
         );
         self.recorder.register_counter(&key, &META)

@@ -81,6 +81,8 @@ pub struct SiteInfo {
     pub static_values: &'static [&'static str],
     /// Only an `async fn` can end `cancelled`.
     pub is_async: bool,
+    /// `max_series = n`: this declaration's cap on label sets, instead of the global one.
+    pub max_series: Option<usize>,
 }
 
 /// One `#[observe]`d function and its cached handles. Built by the macro as a `static`.
@@ -146,7 +148,7 @@ impl Site {
         match runtime::get() {
             Some(rt) => {
                 let handles = match const { combinations(L::VALUES) } {
-                    Some(size) if size <= rt.max_series => {
+                    Some(size) if size <= self.cap(rt) => {
                         self.table_handles(rt, self_type, labels, size)
                     }
                     _ => labels.with_values(|values| self.dynamic_handles(rt, self_type, values)),
@@ -182,6 +184,20 @@ impl Site {
             .get_or_init(|| (0..size).map(|_| OnceLock::new()).collect());
         let slot = &table[labels.index()];
         slot.get_or_init(|| labels.with_values(|values| self.make_handles(rt, self_type, values)))
+    }
+
+    /// The most label sets this site's metrics may have.
+    fn cap(&self, rt: &Runtime) -> usize {
+        self.info.max_series.unwrap_or(rt.max_series)
+    }
+
+    /// The metric a label set is counted against: the first this site records.
+    fn primary_metric(&self) -> &'static str {
+        self.info
+            .calls
+            .or(self.info.duration)
+            .or(self.info.concurrent)
+            .map_or("", |d| d.name)
     }
 
     fn function(&self, self_type: Option<&'static str>) -> &'static str {
@@ -293,17 +309,15 @@ impl Site {
         if let Some((_, h)) = table.find(hash, eq) {
             return h;
         }
-        if table.len() >= rt.max_series {
+        if !rt.admit_series(self.primary_metric(), self.cap(rt)) {
             drop(table);
             let (handles, overflowed) = dynamic.overflow.get_or_init(|| {
-                let name = self
-                    .info
-                    .calls
-                    .or(self.info.duration)
-                    .or(self.info.concurrent)
-                    .map_or("", |d| d.name);
-                let counter =
-                    rt.series_overflowed(name, self.function(self_type), self.info.labels);
+                let counter = rt.series_overflowed(
+                    self.primary_metric(),
+                    self.function(self_type),
+                    self.info.labels,
+                    self.cap(rt),
+                );
                 let overflow = vec![OVERFLOW_VALUE; values.len()];
                 (self.make_handles(rt, self_type, &overflow), counter)
             });

@@ -390,8 +390,9 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Cap on distinct label sets recorded per call site with `labels(...)` (default 1,000). Past it,
-    /// new sets are recorded as `__overflow__` and `mvi_series_overflow_total{metric}` rises.
+    /// Cap on distinct label sets per metric, over every call site that records it (default 1,000);
+    /// `#[observe(max_series = n)]` sets one metric's own. Past it, new sets are recorded as
+    /// `__overflow__`, `mvi_series_overflow_total{metric}` rises, and one warning is logged.
     pub fn max_series_per_metric(mut self, cap: usize) -> Self {
         self.max_series = cap.max(1);
         self
@@ -522,6 +523,7 @@ impl TelemetryBuilder {
             recorder: recorder.clone(),
             clock: quanta::Clock::new(),
             max_series: self.max_series,
+            series: Default::default(),
         };
         if !runtime::set(rt) {
             return Err(Error::AlreadyInstalled);

@@ -42,6 +42,17 @@ fn search(query: &str) -> usize {
     query.len()
 }
 
+// Two call sites of one metric share its cap.
+#[mvi::observe(counter(name = "lookups_total"), labels(key = key))]
+fn lookup_cache(key: &str) {}
+
+#[mvi::observe(counter(name = "lookups_total"), labels(key = key))]
+fn lookup_store(key: &str) {}
+
+// A metric with a cap of its own.
+#[mvi::observe(counter(name = "tenant_calls_total"), labels(tenant = tenant), max_series = 5)]
+fn for_tenant(tenant: String) {}
+
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -117,6 +128,55 @@ async fn typed_labels_and_the_cardinality_guard() {
     let ships =
         r#"ships_total{function="ship",module="labels",result="ok",source="api",region="us_east"}"#;
     assert_eq!(sample(&body, ships), Some(2.0), "{body}");
+
+    // The cap counts label sets per metric, over every call site of it.
+    for i in 0..150 {
+        lookup_cache(&format!("c{i}"));
+        lookup_store(&format!("s{i}"));
+    }
+    for i in 0..20 {
+        for_tenant(format!("tenant-{i}"));
+    }
+    let (_, _, body) = get(&url).await;
+    let lookups = |function: &str| {
+        body.lines()
+            .filter(|l| {
+                l.starts_with("lookups_total{")
+                    && l.contains(&format!("function=\"{function}\""))
+                    && l.contains("result=\"ok\"")
+                    && !l.contains("__overflow__")
+            })
+            .count()
+    };
+    assert_eq!(
+        lookups("lookup_cache") + lookups("lookup_store"),
+        cap,
+        "{body}"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            r#"mvi_series_overflow_total{metric="lookups_total"}"#
+        ),
+        Some((300 - cap) as f64),
+        "{body}"
+    );
+    let tenants = body
+        .lines()
+        .filter(|l| l.starts_with("tenant_calls_total{") && l.contains("result=\"ok\""))
+        .count();
+    assert_eq!(
+        tenants,
+        5 + 1,
+        "its own cap of 5, plus the overflow series:\n{body}"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            r#"mvi_series_overflow_total{metric="tenant_calls_total"}"#
+        ),
+        Some(15.0)
+    );
 
     // Hostile, unbounded input: 100,000 distinct values.
     for i in 0..1_000 {

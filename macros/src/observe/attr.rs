@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "labels",
     "error_if",
     "skip",
+    "max_series",
     "crate",
 ];
 const METRIC_KEYS: &[&str] = &["name", "help"];
@@ -56,6 +57,8 @@ pub(crate) struct Options {
     /// `labels = arg`: a value of a type deriving `Labels`.
     pub(crate) typed_labels: Option<Expr>,
     pub(crate) error_if: Option<Expr>,
+    /// `max_series = n`, with the span of `n`.
+    pub(crate) max_series: Option<(usize, Span)>,
     pub(crate) krate: Option<Path>,
     /// Keys seen at the top level, to report repeats.
     seen: Vec<String>,
@@ -86,6 +89,9 @@ impl Options {
         }
         if self.krate.is_none() {
             self.krate = outer.krate.clone();
+        }
+        if self.max_series.is_none() {
+            self.max_series = outer.max_series;
         }
         self
     }
@@ -167,6 +173,20 @@ impl Options {
                 }
                 if !repeated {
                     self.labels = labels;
+                }
+            }
+            "max_series" => {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                match lit.base10_parse::<usize>() {
+                    Ok(n) if n > 0 => {
+                        if !repeated {
+                            self.max_series = Some((n, lit.span()));
+                        }
+                    }
+                    _ => cx.error(
+                        lit.span(),
+                        "`max_series` is the most label sets a metric may have: a whole number of at least 1",
+                    ),
                 }
             }
             "error_if" => {

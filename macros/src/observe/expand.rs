@@ -39,6 +39,15 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
                 FnLabel::Static(name)
             };
             check_fn(&f.sig, &cx);
+            if let (Some((_, span)), true) = (
+                opts.max_series,
+                opts.labels.is_empty() && opts.typed_labels.is_none(),
+            ) {
+                cx.error(
+                    span,
+                    "`max_series` caps label sets, and this function has none: add `labels(...)` or remove it",
+                );
+            }
             opts.apply_defaults();
             if opts.skip {
                 quote!(#f)
@@ -438,6 +447,10 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
             )
         }
     };
+    let max_series = match opts.max_series {
+        Some((n, _)) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
     let output = output_type(&sig);
     let call = if is_async {
         quote!(#krate::__private::pin_output::<#output, _>(async move #block).await)
@@ -465,6 +478,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                 labels: #site_labels,
                 static_values: &[#(#literal_values),*],
                 is_async: #is_async,
+                max_series: #max_series,
             });
             let __mvi_guard = { #start };
             let __mvi_ret = #call;

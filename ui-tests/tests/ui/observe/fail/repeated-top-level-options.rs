@@ -21,4 +21,9 @@ fn f() {}
 #[mvi::observe(skip, skip)]
 fn g() {}
 
+#[mvi::observe(labels(user = user), max_series = 10, max_series = 20)]
+fn h(user: String) {
+    let _ = user;
+}
+
 fn main() {}

@@ -57,6 +57,11 @@ fn labelled(region: &'static str, user: &String) -> usize {
 #[mvi::observe(counter(name = "_private_total"), histogram(name = "http_request_duration_seconds"))]
 fn unusual_but_valid_names() {}
 
+#[mvi::observe(labels(tenant = tenant), max_series = 50)]
+fn capped(tenant: String) -> usize {
+    tenant.len()
+}
+
 #[mvi::observe(labels(r#type = "raw"))]
 fn raw_label_name() {}
 
@@ -110,6 +115,7 @@ fn main() {
     let _ = labelled("eu", &String::from("ann"));
     unusual_but_valid_names();
     raw_label_name();
+    let _ = capped(String::from("acme"));
     let _ = Memory.get(1);
     let mut cart = Cart { items: Vec::new() };
     *cart.add(1) += 1;
