@@ -394,7 +394,7 @@ impl TelemetryBuilder {
     /// `#[observe(max_series = n)]` sets one metric's own. Past it, new sets are recorded as
     /// `__overflow__`, `mvi_series_overflow_total{metric}` rises, and one warning is logged.
     pub fn max_series_per_metric(mut self, cap: usize) -> Self {
-        self.max_series = cap.max(1);
+        self.max_series = cap;
         self
     }
 
@@ -445,6 +445,16 @@ impl TelemetryBuilder {
             .filter(|e| e.kind == MetricKind::Histogram)
         {
             bounds.insert(entry.name.to_string(), Arc::from(entry.buckets));
+        }
+        if self.max_series == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "max_series_per_metric must be at least 1".into(),
+            });
+        }
+        if self.check_timeout.is_zero() {
+            return Err(Error::InvalidConfig {
+                reason: "check_timeout must be longer than zero, or every check fails".into(),
+            });
         }
         if !(0.0..=1.0).contains(&self.debug_sample_ratio) {
             return Err(Error::InvalidConfig {

@@ -28,6 +28,33 @@ async fn address_in_use_invalid_address_and_bad_buckets_are_errors() {
         "invalid buckets for histogram `x_seconds`: bounds must be strictly increasing, but 0.5 follows 1"
     );
 
+    for (builder, reason) in [
+        (
+            mvi::Telemetry::builder().max_series_per_metric(0),
+            "max_series_per_metric must be at least 1",
+        ),
+        (
+            mvi::Telemetry::builder().check_timeout(std::time::Duration::ZERO),
+            "check_timeout must be longer than zero, or every check fails",
+        ),
+        (
+            mvi::Telemetry::builder().debug_sample_ratio(1.5),
+            "debug_sample_ratio must be within 0.0 and 1.0, not 1.5",
+        ),
+        (
+            mvi::Telemetry::builder().log_filter("info,[="),
+            "invalid log filter `info,[=`",
+        ),
+    ] {
+        let err = builder.admin_addr("127.0.0.1:0").install().unwrap_err();
+        assert!(matches!(err, mvi::Error::InvalidConfig { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("invalid configuration: {reason}")),
+            "{err}"
+        );
+    }
+
     // None of the failures above installed anything: a correct install still works.
     let telemetry = mvi::Telemetry::builder()
         .admin_addr("127.0.0.1:0")
