@@ -45,6 +45,33 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     assert_eq!(log["trace_id"].as_str().unwrap().len(), 32);
 }
 
+/// `--catalog`: the metric contract as JSON, for CI to diff.
+#[test]
+fn catalog_prints_the_metric_contract() {
+    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .arg("--catalog")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let metrics = catalog["metrics"].as_array().unwrap();
+    let orders = metrics
+        .iter()
+        .find(|m| m["name"] == "shop_orders_total")
+        .unwrap_or_else(|| panic!("{catalog:#}"));
+    assert_eq!(orders["kind"], "counter");
+    assert_eq!(
+        orders["labels"],
+        serde_json::json!(["function", "module", "result", "region"])
+    );
+    let requests = metrics
+        .iter()
+        .find(|m| m["name"] == "http_request_duration_seconds")
+        .unwrap();
+    assert_eq!(requests["kind"], "histogram");
+    assert_eq!(requests["buckets"][0], 0.005);
+}
+
 /// The service mode: URLs on stderr, JSON logs on stdout filtered by `RUST_LOG`, Ctrl-C shuts down.
 #[test]
 fn serves_until_interrupted_with_rust_log_filtering() {

@@ -72,24 +72,27 @@ struct Correlation {
 
 impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), value.to_string());
+        if let Some(slot) = self.slot(field.name()) {
+            *slot = Some(value.to_string());
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if matches!(field.name(), "trace_id" | "span_id" | "request_id") {
+        if let Some(slot) = self.slot(field.name()) {
             // `%value` fields arrive here; their Debug is the Display text.
-            self.set(field.name(), format!("{value:?}"));
+            *slot = Some(format!("{value:?}"));
         }
     }
 }
 
 impl Correlation {
-    fn set(&mut self, name: &str, value: String) {
+    /// Where a correlation field goes; `None` for every other field, which is not copied.
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
         match name {
-            "trace_id" => self.trace_id = Some(value),
-            "span_id" => self.span_id = Some(value),
-            "request_id" => self.request_id = Some(value),
-            _ => {}
+            "trace_id" => Some(&mut self.trace_id),
+            "span_id" => Some(&mut self.span_id),
+            "request_id" => Some(&mut self.request_id),
+            _ => None,
         }
     }
 }

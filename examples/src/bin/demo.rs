@@ -4,6 +4,7 @@
 //! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
 //! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`). `--selftest` drives traffic at itself, prints a
 //! `/metrics` excerpt, the `/healthz` body and a log line, and exits 0 when all is as expected.
+//! `--catalog` prints the metric contract (every metric the code declares) as JSON and exits.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -66,6 +67,10 @@ fn app(shop: Shop) -> Router {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "--selftest") {
         return selftest().await;
+    }
+    if std::env::args().any(|a| a == "--catalog") {
+        println!("{}", mvi::catalog().to_json());
+        return Ok(());
     }
     let shop = Shop::open()?;
     let check = shop.clone();
