@@ -101,6 +101,20 @@ async fn typed_labels_and_the_cardinality_guard() {
     );
     let series = r#"orders_total{function="order",module="labels",result="ok",region="ap",plan="pro",express="false"}"#;
     assert_eq!(sample(&first, series), Some(0.0), "{first}");
+    // So does every value of an enum argument read by `labels(key = arg)`, after the literal labels.
+    let ship_series = first
+        .lines()
+        .filter(|l| l.starts_with("ships_total{"))
+        .count();
+    assert_eq!(ship_series, 3 * 2, "3 regions x (ok, error):\n{first}");
+    assert_eq!(
+        sample(
+            &first,
+            r#"ships_total{function="ship",module="labels",result="error",source="api",region="ap"}"#
+        ),
+        Some(0.0),
+        "{first}"
+    );
 
     assert!(
         order(&OrderLabels {

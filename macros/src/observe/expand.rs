@@ -224,30 +224,86 @@ fn literal_str(expr: &syn::Expr) -> Option<String> {
 }
 
 /// The type behind `labels = x`: an argument's declared type, or a struct literal's path.
-fn typed_label_type(expr: &syn::Expr, sig: &Signature) -> syn::Result<syn::Type> {
-    fn strip_refs(ty: &syn::Type) -> &syn::Type {
-        match ty {
-            syn::Type::Reference(r) => strip_refs(&r.elem),
-            syn::Type::Paren(p) => strip_refs(&p.elem),
-            syn::Type::Group(g) => strip_refs(&g.elem),
-            other => other,
-        }
+fn strip_refs(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Reference(r) => strip_refs(&r.elem),
+        syn::Type::Paren(p) => strip_refs(&p.elem),
+        syn::Type::Group(g) => strip_refs(&g.elem),
+        other => other,
     }
+}
+
+/// The declared type (references stripped) of the argument named `ident`.
+fn arg_type<'a>(ident: &syn::Ident, sig: &'a Signature) -> Option<&'a syn::Type> {
+    sig.inputs.iter().find_map(|arg| match arg {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(pi) if pi.ident == *ident => Some(strip_refs(&t.ty)),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    })
+}
+
+/// Whether a type can be named in the `static` the macro declares inside the function: not `impl
+/// Trait`, and no generic parameter of the function or `Self`, which statics cannot see.
+fn nameable_in_static(ty: &syn::Type, sig: &Signature) -> bool {
+    struct Finder<'a> {
+        generics: Vec<&'a syn::Ident>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_ident(&mut self, i: &'ast syn::Ident) {
+            if i == "Self" || self.generics.contains(&i) {
+                self.found = true;
+            }
+        }
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.found = true;
+        }
+        fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+    }
+    let generics = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(&t.ident),
+            syn::GenericParam::Const(c) => Some(&c.ident),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let mut finder = Finder {
+        generics,
+        found: false,
+    };
+    finder.visit_type(ty);
+    !finder.found
+}
+
+/// The type of a `labels(key = expr)` value when `expr` is an argument (`arg`, `&arg`, `*arg`) whose
+/// type the catalog can name: its `LabelValue::VALUES` then give the zero series at install.
+fn read_label_type<'a>(expr: &syn::Expr, sig: &'a Signature) -> Option<&'a syn::Type> {
+    match expr {
+        syn::Expr::Path(p) => {
+            arg_type(p.path.get_ident()?, sig).filter(|t| nameable_in_static(t, sig))
+        }
+        syn::Expr::Reference(r) => read_label_type(&r.expr, sig),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => read_label_type(&u.expr, sig),
+        syn::Expr::Paren(p) => read_label_type(&p.expr, sig),
+        syn::Expr::Group(g) => read_label_type(&g.expr, sig),
+        _ => None,
+    }
+}
+
+fn typed_label_type(expr: &syn::Expr, sig: &Signature) -> syn::Result<syn::Type> {
     const HELP: &str = "`labels = ...` takes an argument of this function, or a struct literal, whose type derives `mvi::Labels`";
     match expr {
         syn::Expr::Path(p) if p.path.get_ident().is_some() => {
             let ident = p.path.get_ident().expect("checked above");
-            let arg = sig.inputs.iter().find_map(|arg| match arg {
-                syn::FnArg::Typed(t) => match &*t.pat {
-                    syn::Pat::Ident(pi) if pi.ident == *ident => Some(&*t.ty),
-                    _ => None,
-                },
-                syn::FnArg::Receiver(_) => None,
-            });
-            match arg.map(strip_refs) {
-                Some(syn::Type::ImplTrait(it)) => Err(syn::Error::new(
-                    it.span(),
-                    "`labels = ...` needs the argument's type by name, not `impl Trait`",
+            match arg_type(ident, sig) {
+                Some(ty) if !nameable_in_static(ty, sig) => Err(syn::Error::new(
+                    ty.span(),
+                    "`labels = ...` needs a concrete type, not `impl Trait`, a generic parameter or `Self`: its label names are recorded in the catalog",
                 )),
                 Some(ty) => Ok(ty.clone()),
                 None => Err(syn::Error::new(
@@ -326,14 +382,28 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                 None
             }
         });
+    // Labels read per call are recorded after the literal ones, with each one's closed value set
+    // when the catalog can name its type (an argument of an enum type, `bool`), so their zero series
+    // exist from the first scrape.
+    let read_types: Vec<Option<&syn::Type>> = read
+        .iter()
+        .map(|l| read_label_type(&l.value, &sig))
+        .collect();
     let (typed_names, typed_values) = match &typed {
         Some((_, ty)) => (
             quote!(<#ty as #krate_labels>::NAMES),
             quote!(<#ty as #krate_labels>::VALUES),
         ),
-        None => (quote!(&[]), quote!(&[])),
+        None => {
+            let names = read.iter().map(|l| l.name.as_str());
+            let values = read_types.iter().map(|ty| match ty {
+                Some(ty) => quote!(<#ty as #krate::__private::LabelValue>::VALUES),
+                None => quote!(::core::option::Option::None),
+            });
+            (quote!(&[#(#names),*]), quote!(&[#(#values),*]))
+        }
     };
-    let static_series = matches!(label, FnLabel::Static(_)) && read.is_empty();
+    let static_series = matches!(label, FnLabel::Static(_));
     let results: &[&str] = if is_async {
         &["ok", "error", "cancelled"]
     } else {
@@ -352,7 +422,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
         if kind == "counter" {
             labels.push("result");
         }
-        labels.extend(&user_labels);
+        labels.extend(literal.iter().map(|l| l.name.as_str()));
         let series: Vec<TokenStream> = if !static_series {
             Vec::new()
         } else if kind == "counter" {
@@ -431,13 +501,21 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                 .enumerate()
                 .map(|(i, l)| format_ident!("__mvi_label_{}", i, span = l.value.span()))
                 .collect();
-            let bind = read.iter().zip(&vars).map(|(l, var)| {
-                let value = &l.value;
-                quote! {
-                    let #var = &(#value);
-                    #krate::__private::check_label_value(#var);
-                }
-            });
+            // A value whose type the catalog names is checked there, at the argument's type.
+            let bind = read
+                .iter()
+                .zip(&vars)
+                .zip(&read_types)
+                .map(|((l, var), ty)| {
+                    let value = &l.value;
+                    let check = ty
+                        .is_none()
+                        .then(|| quote!(#krate::__private::check_label_value(#var);));
+                    quote! {
+                        let #var = &(#value);
+                        #check
+                    }
+                });
             (
                 quote!(&[#(#user_labels),*]),
                 quote! {

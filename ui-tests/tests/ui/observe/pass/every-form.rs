@@ -62,6 +62,12 @@ fn capped(tenant: String) -> usize {
     tenant.len()
 }
 
+#[mvi::observe(labels(kind = kind, flag = *flag))]
+fn generic_label<K: mvi::LabelValue>(kind: K, flag: &bool) -> bool {
+    let _ = kind;
+    *flag
+}
+
 #[mvi::observe(labels(r#type = "raw"))]
 fn raw_label_name() {}
 
@@ -116,6 +122,7 @@ fn main() {
     unusual_but_valid_names();
     raw_label_name();
     let _ = capped(String::from("acme"));
+    let _ = generic_label("k", &true);
     let _ = Memory.get(1);
     let mut cart = Cart { items: Vec::new() };
     *cart.add(1) += 1;
