@@ -7,7 +7,7 @@ use syn::{Data, DeriveInput, Fields, LitStr, Path};
 
 use crate::ctxt::Ctxt;
 use crate::names;
-use crate::observe::unknown_key;
+use crate::observe::{skip_value, unknown_key};
 
 /// `#[label(...)]` options on a container, variant or field.
 #[derive(Default)]
@@ -25,10 +25,7 @@ fn label_attr(attrs: &[syn::Attribute], allowed: &[&str], cx: &Ctxt) -> LabelAtt
             let key = crate::observe::path_key(&meta.path);
             if !allowed.contains(&key.as_str()) {
                 cx.error(meta.path.span(), unknown_key(&key, allowed));
-                if meta.input.peek(syn::Token![=]) {
-                    meta.value()?.parse::<syn::Expr>()?;
-                }
-                return Ok(());
+                return skip_value(&meta);
             }
             let slot_given = match key.as_str() {
                 "rename" => out.rename.is_some(),

@@ -250,19 +250,30 @@ pub(crate) fn check_label_name(name: &str, builtin: &[&str]) -> Result<(), Viola
     Ok(())
 }
 
-/// Levenshtein distance, for "did you mean" on misspelt option names.
+/// Edit distance counting a swap of two neighbouring letters as one edit (optimal string alignment),
+/// for "did you mean" on misspelt option names: `nmae` is one edit from `name`.
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
@@ -349,5 +360,10 @@ mod tests {
             Some("buckets")
         );
         assert_eq!(closest("zzz", &["buckets", "name", "help"]), None);
+        assert_eq!(closest("nmae", &["name", "help"]), Some("name"));
+        assert_eq!(
+            closest("conuter", &["counter", "histogram"]),
+            Some("counter")
+        );
     }
 }

@@ -1,0 +1,4 @@
+#[mvi::observe(concurrency, concurrency)]
+fn handle() {}
+
+fn main() {}

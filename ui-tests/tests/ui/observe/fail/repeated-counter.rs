@@ -1,0 +1,4 @@
+#[mvi::observe(counter, counter)]
+fn handle() {}
+
+fn main() {}

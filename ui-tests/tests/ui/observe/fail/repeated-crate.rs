@@ -1,0 +1,4 @@
+#[mvi::observe(crate = mvi, crate = mvi)]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(histogram, histogram(buckets = [0.1, 1.0]))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(labels(region = "eu"), labels(tier = "gold"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(counter(help = "One.", help = "Two."))]
+fn handle() {}
+
+fn main() {}

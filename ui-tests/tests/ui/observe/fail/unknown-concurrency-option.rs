@@ -1,0 +1,4 @@
+#[mvi::observe(concurrency(nmae = "busy_jobs"))]
+fn handle() {}
+
+fn main() {}
