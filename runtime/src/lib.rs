@@ -1,5 +1,6 @@
 #![doc = include_str!("../../README.md")]
 #![doc(test(attr(deny(warnings))))]
+#![warn(missing_docs)]
 
 mod catalog;
 mod health;
