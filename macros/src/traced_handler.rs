@@ -5,7 +5,7 @@
 //! `IntoResponse` records the status. The body is kept as tokens inside an `async move` block.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, LitStr, Path, ReturnType};
@@ -144,6 +144,31 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
         ReturnType::Type(_, ty) if quote!(#ty).to_string().contains("impl") => quote!(_),
         _ => output.clone(),
     };
+    // Each extractor is wrapped so that its rejection reaches the handler as a response to record,
+    // instead of being answered by axum before the handler (and its metrics) run. The user's patterns
+    // are bound from the unwrapped values before the body starts.
+    let count = sig.inputs.len();
+    let mut unwrap = Vec::new();
+    for (i, arg) in sig.inputs.iter_mut().enumerate() {
+        let syn::FnArg::Typed(typed) = arg else {
+            continue;
+        };
+        let ident = format_ident!("__mvi_arg{}", i);
+        let (attrs, pat, ty) = (&typed.attrs, &typed.pat, &typed.ty);
+        unwrap.push(quote! {
+            #(#attrs)*
+            let #pat = match #ident.0 {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(rejection) => return __mvi_flight.rejected(rejection),
+            };
+        });
+        let wrapper = if i + 1 == count {
+            quote!(#krate::__private::http::ExtractLast<#ty>)
+        } else {
+            quote!(#krate::__private::http::Extract<#ty>)
+        };
+        *arg = syn::parse_quote!(#ident: #wrapper);
+    }
     let ctx_arg: syn::FnArg =
         syn::parse_quote!(__mvi_request: #krate::__private::http::RequestContext);
     sig.inputs.insert(0, ctx_arg);
@@ -202,8 +227,10 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
             #duration
             static __MVI_HANDLER: #krate::__private::http::HandlerSite =
                 #krate::__private::http::HandlerSite::new(&__MVI_HTTP_REQUESTS, &__MVI_HTTP_DURATION);
+            let __mvi_flight = __MVI_HANDLER.begin(__mvi_request);
+            #(#unwrap)*
             let #body_ident = #krate::__private::pin_output::<#pinned, _>(#user_body);
-            __MVI_HANDLER.begin(__mvi_request).run(#krate::__private::http::assert_send(#body_ident)).await
+            __mvi_flight.run(#krate::__private::http::assert_send(#body_ident)).await
         }
     }
 }

@@ -5,12 +5,13 @@ use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
+use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use hashbrown::HashTable;
@@ -264,11 +265,57 @@ impl InFlight {
             let message = panic_message(&*payload);
             self.span
                 .in_scope(|| tracing::error!(panic = %message, "handler panicked; answering 500"));
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
         Traced {
             outcome,
             request: self,
         }
+    }
+
+    /// An extractor rejected the request: its rejection is the response, recorded like any other.
+    pub fn rejected<R>(self, rejection: Response) -> Traced<R> {
+        self.span.in_scope(|| {
+            tracing::debug!(
+                status = rejection.status().as_u16(),
+                "request rejected by an extractor"
+            );
+        });
+        Traced {
+            outcome: Err(rejection),
+            request: self,
+        }
+    }
+}
+
+/// A handler argument other than the last: the extractor's rejection is kept as a response instead of
+/// answering before the handler runs, so `#[traced_handler]` records rejected requests too.
+#[derive(Debug)]
+pub struct Extract<T>(pub Result<T, Response>);
+
+impl<S: Send + Sync, T: FromRequestParts<S>> FromRequestParts<S> for Extract<T> {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let extracted = T::from_request_parts(parts, state).await;
+        Ok(Extract(extracted.map_err(IntoResponse::into_response)))
+    }
+}
+
+/// The last handler argument (it may read the body), kept like [`Extract`].
+#[derive(Debug)]
+pub struct ExtractLast<T>(pub Result<T, Response>);
+
+/// The extraction path of [`ExtractLast`]: the wrapped extractor's own.
+#[derive(Debug)]
+pub struct ViaInner<M>(PhantomData<M>);
+
+impl<S: Send + Sync, M, T: FromRequest<S, M>> FromRequest<S, ViaInner<M>> for ExtractLast<T> {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let extracted = T::from_request(request, state).await;
+        Ok(ExtractLast(extracted.map_err(IntoResponse::into_response)))
     }
 }
 
@@ -284,7 +331,8 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// and the metrics, and `traceparent` and `x-request-id` are added.
 #[derive(Debug)]
 pub struct Traced<R> {
-    outcome: Result<R, ()>,
+    /// The handler's response, or the one sent instead (a panic's 500, an extractor's rejection).
+    outcome: Result<R, Response>,
     request: InFlight,
 }
 
@@ -293,7 +341,7 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
         let Traced { outcome, request } = self;
         let mut response = match outcome {
             Ok(r) => r.into_response(),
-            Err(()) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            Err(instead) => instead,
         };
         let status = response.status();
         let seconds = request.cx.start.elapsed().as_secs_f64();

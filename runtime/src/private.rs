@@ -6,7 +6,9 @@ pub use linkme;
 
 /// What `#[traced_handler]` generates calls to.
 pub mod http {
-    pub use crate::http::{HandlerSite, InFlight, RequestContext, Traced, assert_send};
+    pub use crate::http::{
+        Extract, ExtractLast, HandlerSite, InFlight, RequestContext, Traced, ViaInner, assert_send,
+    };
 }
 
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};

@@ -28,6 +28,14 @@ async fn show_order(
 }
 
 #[mvi::traced_handler]
+async fn echo(
+    State(_state): State<AppState>,
+    axum::Json(value): axum::Json<serde_json::Value>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(value)
+}
+
+#[mvi::traced_handler]
 async fn boom() -> &'static str {
     panic!("kaboom")
 }
@@ -61,6 +69,7 @@ async fn traced_handlers_over_real_http() {
     let app = Router::new()
         .route("/orders/{id}", get(show_order))
         .route("/boom", get(boom))
+        .route("/echo", axum::routing::post(echo))
         .route("/brew", any(brew))
         .with_state(AppState { greeting: "hello" });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -144,6 +153,48 @@ async fn traced_handlers_over_real_http() {
         404
     );
 
+    // A request an extractor rejects (`Path<u32>` of "abc") is answered with the extractor's own
+    // rejection, and still traced and counted.
+    let response = client
+        .get(format!("{base}/orders/abc"))
+        .header("traceparent", TRACEPARENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let (trace, _, _) = parse_traceparent(response.headers()["traceparent"].to_str().unwrap());
+    assert_eq!(trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(
+        response.text().await.unwrap().contains("Cannot parse"),
+        "axum's rejection body is kept"
+    );
+
+    // So is a body the last extractor rejects: bad JSON, and no JSON content type.
+    let bad_json = client
+        .post(format!("{base}/echo"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+    assert!(bad_json.headers().contains_key("x-request-id"));
+    let not_json = client
+        .post(format!("{base}/echo"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
+    let good = client
+        .post(format!("{base}/echo"))
+        .header("content-type", "application/json")
+        .body(r#"{"a":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.text().await.unwrap(), r#"{"a":1}"#);
+
     // A panicking handler answers 500 and the server keeps serving.
     let response = client.get(format!("{base}/boom")).send().await.unwrap();
     assert_eq!(response.status(), 500);
@@ -185,6 +236,10 @@ async fn traced_handlers_over_real_http() {
     };
     assert_eq!(requests("GET", "/orders/{id}", "200"), Some(5.0), "{body}");
     assert_eq!(requests("GET", "/orders/{id}", "404"), Some(1.0), "{body}");
+    assert_eq!(requests("GET", "/orders/{id}", "400"), Some(1.0), "{body}");
+    assert_eq!(requests("POST", "/echo", "400"), Some(1.0), "{body}");
+    assert_eq!(requests("POST", "/echo", "415"), Some(1.0), "{body}");
+    assert_eq!(requests("POST", "/echo", "200"), Some(1.0), "{body}");
     assert_eq!(requests("GET", "/boom", "500"), Some(1.0), "{body}");
     assert_eq!(requests("_OTHER", "/brew", "418"), Some(1.0), "{body}");
     assert!(
