@@ -45,6 +45,28 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     assert_eq!(log["trace_id"].as_str().unwrap().len(), 32);
 }
 
+/// A port in use is a clear message and exit code 1, not a panic or a Debug dump.
+#[test]
+fn an_admin_port_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .env("MVI_ADMIN_ADDR", &addr)
+        .env("DEMO_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("demo: cannot listen on {addr}: ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("set DEMO_ADDR and MVI_ADMIN_ADDR to use other ports"),
+        "{stderr}"
+    );
+}
+
 /// `--catalog`: the metric contract as JSON, for CI to diff.
 #[test]
 fn catalog_prints_the_metric_contract() {

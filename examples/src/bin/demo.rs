@@ -64,7 +64,28 @@ fn app(shop: Shop) -> Router {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            let in_use = matches!(
+                e.downcast_ref::<mvi::Error>(),
+                Some(mvi::Error::Bind { .. })
+            ) || e
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse);
+            if in_use {
+                eprintln!(
+                    "demo: set DEMO_ADDR and MVI_ADMIN_ADDR to use other ports, e.g. 127.0.0.1:0"
+                );
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "--selftest") {
         return selftest().await;
     }
