@@ -105,7 +105,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         })
         .install()?;
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let admin = telemetry
         .admin_addr()
         .map(|a| a.to_string())
