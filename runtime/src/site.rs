@@ -309,7 +309,10 @@ impl Site {
         if let Some((_, h)) = table.find(hash, eq) {
             return h;
         }
-        if !rt.admit_series(self.primary_metric(), self.cap(rt)) {
+        // Once this site has overflowed it stays full (the metric's count only grows), so hostile
+        // values past the cap go straight to the overflow handles, without the process-wide count.
+        if dynamic.overflow.get().is_some() || !rt.admit_series(self.primary_metric(), self.cap(rt))
+        {
             drop(table);
             let (handles, overflowed) = dynamic.overflow.get_or_init(|| {
                 let counter = rt.series_overflowed(
