@@ -193,6 +193,7 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
                 typed_values: &[],
                 buckets: &[#(#buckets),*],
                 series: &[],
+                max_series: ::core::option::Option::None,
                 location: #krate::__private::Location {
                     file: ::core::file!(),
                     line: ::core::line!(),

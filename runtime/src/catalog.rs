@@ -70,6 +70,8 @@ pub struct MetricDecl {
     pub typed_values: &'static [Option<&'static [&'static str]>],
     /// Histogram bucket bounds (empty for other kinds).
     pub buckets: &'static [f64],
+    /// `max_series = n`: this declaration's cap on label sets, instead of the global one.
+    pub max_series: Option<usize>,
     /// Values of `labels` known at compile time, one entry per series. Each series, crossed with every
     /// combination of `typed_values` when all are closed, gets a zero-valued series at install.
     pub series: &'static [&'static [&'static str]],

@@ -81,8 +81,6 @@ pub struct SiteInfo {
     pub static_values: &'static [&'static str],
     /// Only an `async fn` can end `cancelled`.
     pub is_async: bool,
-    /// `max_series = n`: this declaration's cap on label sets, instead of the global one.
-    pub max_series: Option<usize>,
 }
 
 /// One `#[observe]`d function and its cached handles. Built by the macro as a `static`.
@@ -186,18 +184,24 @@ impl Site {
         slot.get_or_init(|| labels.with_values(|values| self.make_handles(rt, self_type, values)))
     }
 
-    /// The most label sets this site's metrics may have.
-    fn cap(&self, rt: &Runtime) -> usize {
-        self.info.max_series.unwrap_or(rt.max_series)
-    }
-
-    /// The metric a label set is counted against: the first this site records.
-    fn primary_metric(&self) -> &'static str {
+    /// The declaration a label set is counted against: the first metric this site records.
+    fn primary(&self) -> Option<&'static MetricDecl> {
         self.info
             .calls
             .or(self.info.duration)
             .or(self.info.concurrent)
-            .map_or("", |d| d.name)
+    }
+
+    /// The metric a label set is counted against.
+    fn primary_metric(&self) -> &'static str {
+        self.primary().map_or("", |d| d.name)
+    }
+
+    /// The most label sets this site's metrics may have.
+    fn cap(&self, rt: &Runtime) -> usize {
+        self.primary()
+            .and_then(|d| d.max_series)
+            .unwrap_or(rt.max_series)
     }
 
     fn function(&self, self_type: Option<&'static str>) -> &'static str {

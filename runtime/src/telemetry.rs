@@ -705,7 +705,7 @@ fn declare_catalog(recorder: &MviRecorder, max_series: usize) {
         for decl in &entry.decls {
             let names = decl.label_names();
             let series = decl.zero_series();
-            if series.len() > max_series {
+            if series.len() > decl.max_series.unwrap_or(max_series) {
                 continue;
             }
             for values in series {

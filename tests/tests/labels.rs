@@ -53,6 +53,10 @@ fn lookup_store(key: &str) {}
 #[mvi::observe(counter(name = "tenant_calls_total"), labels(tenant = tenant), max_series = 5)]
 fn for_tenant(tenant: String) {}
 
+// A closed set larger than the metric's own cap: no zero series, and the cap holds.
+#[mvi::observe(counter(name = "routes_total"), labels(region = region), max_series = 2)]
+fn route(region: Region) {}
+
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -107,6 +111,10 @@ async fn typed_labels_and_the_cardinality_guard() {
         .filter(|l| l.starts_with("ships_total{"))
         .count();
     assert_eq!(ship_series, 3 * 2, "3 regions x (ok, error):\n{first}");
+    assert!(
+        !first.contains("routes_total{"),
+        "3 regions exceed routes_total's own cap of 2, so none is created ahead:\n{first}"
+    );
     assert_eq!(
         sample(
             &first,
@@ -190,6 +198,16 @@ async fn typed_labels_and_the_cardinality_guard() {
             r#"mvi_series_overflow_total{metric="tenant_calls_total"}"#
         ),
         Some(15.0)
+    );
+
+    for region in [Region::EuWest, Region::UsEast, Region::AsiaPacific] {
+        route(region);
+    }
+    let (_, _, body) = get(&url).await;
+    assert_eq!(
+        sample(&body, r#"mvi_series_overflow_total{metric="routes_total"}"#),
+        Some(1.0),
+        "the third region is past the cap of 2: {body}"
     );
 
     // Hostile, unbounded input: 100,000 distinct values.

@@ -410,6 +410,10 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
         &["ok", "error"]
     };
 
+    let max_series = match opts.max_series {
+        Some((n, _)) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
     let mut decls = Vec::new();
     let mut decl = |metric: &Option<Metric>, kind: &str, ident: &str| -> TokenStream {
         let Some(m) = metric else {
@@ -461,6 +465,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                     typed_values: #typed_values,
                     buckets: &[#(#buckets),*],
                     series: &[#(#series),*],
+                    max_series: #max_series,
                     location: #krate::__private::Location {
                         file: ::core::file!(),
                         line: ::core::line!(),
@@ -525,10 +530,6 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
             )
         }
     };
-    let max_series = match opts.max_series {
-        Some((n, _)) => quote!(::core::option::Option::Some(#n)),
-        None => quote!(::core::option::Option::None),
-    };
     let output = output_type(&sig);
     let call = if is_async {
         quote!(#krate::__private::pin_output::<#output, _>(async move #block).await)
@@ -556,7 +557,6 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                 labels: #site_labels,
                 static_values: &[#(#literal_values),*],
                 is_async: #is_async,
-                max_series: #max_series,
             });
             let __mvi_guard = { #start };
             let __mvi_ret = #call;
