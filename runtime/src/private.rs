@@ -28,15 +28,16 @@ pub fn pin_output<R, F: Future<Output = R>>(body: F) -> F {
     body
 }
 
-/// Compile-time check of one `labels(key = expr)` value, spanned on `expr` so that a type without
-/// [`LabelValue`] is reported there and nowhere else.
+/// Compile-time check of one `labels(key = expr)` value whose type the catalog cannot name, spanned on
+/// `expr` so that a type without [`LabelValue`] is reported there. (When `expr` is an argument, the
+/// catalog's `<T as LabelValue>::VALUES` reports it at the argument's type instead.)
 #[inline(always)]
 pub fn check_label_value<T: LabelValue + ?Sized>(_: &T) {}
 
 /// Autoref specialisation for starting a labelled call: `(&WithLabels(&labels)).__mvi_start(..)` picks
 /// [`StartLabelled`] when the labels implement [`Labels`], and [`StartUnlabelled`] otherwise. The
-/// second case never compiles: its cause is reported at the label value by [`check_label_value`] (or
-/// at the `labels = arg` type), and this keeps the same mistake from being reported a second time.
+/// second case never compiles: its cause is reported at the user's tokens (the argument's type, or the
+/// value through [`check_label_value`]), and this keeps the same mistake from being reported twice.
 #[derive(Debug)]
 pub struct WithLabels<'a, L: ?Sized>(pub &'a L);
 
