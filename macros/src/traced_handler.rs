@@ -199,6 +199,7 @@ fn expand(f: ItemFn, opts: &Options) -> TokenStream {
                     line: ::core::line!(),
                     column: ::core::column!(),
                     function: #handler,
+                    module: ::core::module_path!(),
                 },
             };
         }

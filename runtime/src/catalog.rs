@@ -39,6 +39,8 @@ pub struct Location {
     pub column: u32,
     /// The annotated function (`Type::method` for methods).
     pub function: &'static str,
+    /// The module the function is in (`module_path!()`): with `function`, what tells its series apart.
+    pub module: &'static str,
 }
 
 impl fmt::Display for Location {

@@ -11,6 +11,7 @@ pub mod http {
     };
 }
 
+pub use crate::DEFAULT_BUCKETS;
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};
 pub use crate::site::{Guard, Outcome, Site, SiteInfo};

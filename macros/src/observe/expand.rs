@@ -471,6 +471,7 @@ fn expand_fn(f: ItemFn, opts: &Options, label: FnLabel, cx: &Ctxt) -> TokenStrea
                         line: ::core::line!(),
                         column: ::core::column!(),
                         function: #function,
+                        module: ::core::module_path!(),
                     },
                 };
         });
