@@ -1,7 +1,7 @@
 //! The README's main job, run as a newcomer would: the demo binary, as a separate process.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 #[test]
@@ -19,7 +19,7 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     for section in [
         "--- /metrics (excerpt) ---",
         "--- /healthz (200 OK) ---",
-        "--- a log line ---",
+        "--- the log line of the traced request ---",
         "selftest ok",
     ] {
         assert!(
@@ -37,12 +37,22 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     );
     let log_line = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("--- a log line"))
+        .skip_while(|l| !l.starts_with("--- the log line"))
         .nth(1)
         .unwrap();
     let log: serde_json::Value = serde_json::from_str(log_line).unwrap();
     assert_eq!(log["msg"], "placing order");
-    assert_eq!(log["trace_id"].as_str().unwrap().len(), 32);
+    assert_eq!(log["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(log["request_id"], "selftest-1");
+    let traceparent = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("response traceparent: "))
+        .unwrap();
+    assert!(
+        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{traceparent}"
+    );
+    assert!(traceparent.contains(log["span_id"].as_str().unwrap()));
 }
 
 /// A port in use is a clear message and exit code 1, not a panic or a Debug dump.
@@ -83,7 +93,7 @@ fn catalog_prints_the_metric_contract() {
         .unwrap_or_else(|| panic!("{catalog:#}"));
     assert_eq!(orders["kind"], "counter");
     assert_eq!(
-        orders["labels"],
+        orders["declarations"][0]["labels"],
         serde_json::json!(["function", "module", "result", "region"])
     );
     let requests = metrics
@@ -91,44 +101,89 @@ fn catalog_prints_the_metric_contract() {
         .find(|m| m["name"] == "http_request_duration_seconds")
         .unwrap();
     assert_eq!(requests["kind"], "histogram");
-    assert_eq!(requests["buckets"][0], 0.005);
+    assert_eq!(requests["declarations"][0]["buckets"][0], 0.005);
 }
 
-/// The service mode: URLs on stderr, JSON logs on stdout filtered by `RUST_LOG`, Ctrl-C shuts down.
-#[test]
-fn serves_until_interrupted_with_rust_log_filtering() {
+/// The demo as a process on free ports: its application and admin base URLs, read from its banner.
+struct Demo {
+    child: Child,
+    /// Kept open: the demo writes to stderr, and a closed pipe would fail its writes.
+    _stderr: BufReader<std::process::ChildStderr>,
+    base: String,
+    admin: String,
+}
+
+fn start_demo(env: &[(&str, &str)]) -> Demo {
     let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
         .env("DEMO_ADDR", "127.0.0.1:0")
         .env("MVI_ADMIN_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn,demo=debug")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut banner = String::new();
-    stderr.read_line(&mut banner).unwrap();
-    let base = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches(';')
-        .to_string();
-    let mut rest = String::new();
-    for _ in 0..4 {
-        stderr.read_line(&mut rest).unwrap();
+    while !banner.contains("JSON logs follow") {
+        assert!(stderr.read_line(&mut banner).unwrap() > 0, "{banner}");
     }
-    let admin = rest
-        .split_whitespace()
-        .find(|w| w.ends_with("/livez"))
-        .unwrap()
-        .to_string();
+    let url = |suffix: &str| {
+        banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") && w.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} URL in the banner:\n{banner}"))
+            .trim_end_matches(suffix)
+            .to_string()
+    };
+    Demo {
+        base: url(";"),
+        admin: url("/livez"),
+        child,
+        _stderr: stderr,
+    }
+}
 
-    let rt = tokio::runtime::Builder::new_current_thread()
+impl Demo {
+    fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the exit; the exit status and the JSON log lines written on stdout.
+    fn finish(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>, String) {
+        let status = self.child.wait().unwrap();
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let lines = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        (status, lines, stdout)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    rt.block_on(async {
+        .unwrap()
+}
+
+/// The service mode: URLs on stderr, JSON logs on stdout filtered by `RUST_LOG`, Ctrl-C shuts down.
+#[test]
+fn serves_until_interrupted_with_rust_log_filtering() {
+    let demo = start_demo(&[("RUST_LOG", "warn,demo=debug")]);
+    let (base, admin) = (demo.base.clone(), demo.admin.clone());
+    runtime().block_on(async {
         let client = reqwest::Client::new();
         let order = serde_json::json!({"product_id": 2, "quantity": 1, "region": "us"});
         assert_eq!(
@@ -141,27 +196,19 @@ fn serves_until_interrupted_with_rust_log_filtering() {
                 .status(),
             201
         );
-        assert_eq!(client.get(&admin).send().await.unwrap().status(), 200);
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            client
+                .get(format!("{admin}/livez"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     });
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let status = child.wait().unwrap();
+    demo.signal("INT");
+    let (status, lines, stdout) = demo.finish();
     assert!(status.success(), "Ctrl-C is a clean shutdown: {status}");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert!(
         lines
             .iter()
@@ -171,5 +218,92 @@ fn serves_until_interrupted_with_rust_log_filtering() {
     assert!(
         !lines.iter().any(|l| l["target"] == "mvi"),
         "RUST_LOG=warn hides mvi's info lines: {stdout}"
+    );
+}
+
+/// What Kubernetes does to a pod: SIGTERM. `/readyz` turns 503 at once while `/livez` stays 200; the
+/// application keeps serving through the drain delay; the slow request in flight completes; the last
+/// log line is `shutdown complete`; the exit status is 0.
+#[test]
+fn sigterm_drains_gracefully() {
+    let demo = start_demo(&[("MVI_SHUTDOWN_DELAY", "2s")]);
+    let (base, admin) = (demo.base.clone(), demo.admin.clone());
+    let rt = runtime();
+    let client = reqwest::Client::new();
+    let slow = rt.spawn({
+        let client = client.clone();
+        let url = format!("{base}/slow/3000");
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    });
+    // Let the slow request reach its handler; the drain delay leaves it ample time besides.
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+    demo.signal("TERM");
+    rt.block_on(async {
+        let get = |url: String| {
+            let client = client.clone();
+            async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+        };
+        let mut readyz = 0;
+        for _ in 0..200 {
+            readyz = get(format!("{admin}/readyz")).await.unwrap();
+            if readyz == 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(readyz, 503, "/readyz turns 503 on SIGTERM");
+        assert_eq!(get(format!("{admin}/livez")).await.unwrap(), 200);
+        // Still inside the drain delay: the application accepts new requests.
+        assert_eq!(get(format!("{base}/products")).await.unwrap(), 200);
+    });
+    let (status, body) = rt.block_on(slow).unwrap();
+    assert_eq!((status, body.as_str()), (200, "answered after 3000 ms\n"));
+    let (exit, lines, stdout) = demo.finish();
+    assert!(exit.success(), "{exit}\n{stdout}");
+    let msgs: Vec<&str> = lines.iter().filter_map(|l| l["msg"].as_str()).collect();
+    assert_eq!(msgs.last(), Some(&"shutdown complete"), "{stdout}");
+    let position = |m: &str| msgs.iter().position(|x| *x == m);
+    assert!(
+        position("stopping gracefully; a second signal stops at once")
+            < position("shutdown complete"),
+        "{stdout}"
+    );
+    let installed = lines
+        .iter()
+        .find(|l| l["msg"] == "telemetry installed")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(installed["service"], "shop");
+    assert_eq!(installed["admin"], admin);
+}
+
+/// A second signal during the drain exits at once: the first stop is graceful, the second is not.
+#[test]
+fn a_second_signal_exits_at_once() {
+    let demo = start_demo(&[("MVI_SHUTDOWN_DELAY", "60s")]);
+    let admin = demo.admin.clone();
+    demo.signal("TERM");
+    runtime().block_on(async {
+        for _ in 0..200 {
+            let status = reqwest::get(format!("{admin}/readyz"))
+                .await
+                .unwrap()
+                .status();
+            if status == 503 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("/readyz never turned 503");
+    });
+    demo.signal("TERM");
+    let (exit, lines, stdout) = demo.finish();
+    assert_eq!(exit.code(), Some(143), "{stdout}");
+    assert_eq!(
+        lines.last().unwrap()["msg"],
+        "second signal: exiting at once",
+        "{stdout}"
     );
 }

@@ -90,24 +90,39 @@ pub static CATALOG: [MetricDecl];
 pub struct CatalogEntry {
     /// Metric name.
     pub name: &'static str,
-    /// Kind of the first declaration.
+    /// Kind (every declaration of a name has the same, or `install` refuses to start).
     pub kind: MetricKind,
     /// HELP text of the first declaration.
     pub help: &'static str,
     /// Unit, or empty.
     pub unit: &'static str,
-    /// Label names of the first declaration.
-    pub labels: Vec<&'static str>,
-    /// Buckets of the first declaration (histograms).
-    #[serde(skip_serializing_if = "<[f64]>::is_empty")]
-    pub buckets: &'static [f64],
-    /// Every place that declares this name, in source order.
-    pub declared_at: Vec<&'static Location>,
+    /// Every declaration, in source order, each with its own labels and buckets: a series' shape
+    /// belongs to its call site.
+    pub declarations: Vec<Declaration>,
     #[serde(skip)]
     pub(crate) decls: Vec<&'static MetricDecl>,
 }
 
-/// Two declarations of one metric name that disagree.
+/// One declaration of a metric, as the contract JSON shows it.
+#[derive(Debug, Serialize)]
+pub struct Declaration {
+    /// The `function` label (the handler's name for `#[traced_handler]`).
+    pub function: &'static str,
+    /// The `module` the declaration is in.
+    pub module: &'static str,
+    /// Every label name its series carry.
+    pub labels: Vec<&'static str>,
+    /// Bucket bounds (histograms).
+    #[serde(skip_serializing_if = "<[f64]>::is_empty")]
+    pub buckets: &'static [f64],
+    /// Source file.
+    pub file: &'static str,
+    /// Line of the annotated item.
+    pub line: u32,
+}
+
+/// Two declarations of one metric name that would break the exposition or make it ambiguous: one
+/// name with two kinds, or two shapes (label names, buckets) for the same series.
 #[derive(Debug)]
 pub struct Conflict {
     /// The metric name.
@@ -152,22 +167,37 @@ impl MetricDecl {
 
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |d: &MetricDecl| match self.what {
-            "kind" => d.kind.to_string(),
-            "labels" => format!("{:?}", d.label_names()),
-            _ => format!("{:?}", d.buckets),
-        };
-        write!(
-            f,
-            "metric `{}` is declared with different {}: {} at {} but {} at {}; one name needs one definition, so give one of them its own name, like `{}`",
-            self.name,
-            self.what,
-            show(self.first),
-            self.first.location,
-            show(self.second),
-            self.second.location,
-            self.suggestion(),
-        )
+        let (first, second) = (self.first, self.second);
+        match self.what {
+            "kind" => write!(
+                f,
+                "metric `{}` is declared as a {} at {} but as a {} at {}; one name has one kind, so give one of them its own name, like `{}`",
+                self.name,
+                first.kind,
+                first.location,
+                second.kind,
+                second.location,
+                self.suggestion(),
+            ),
+            what => {
+                let show = |d: &MetricDecl| match what {
+                    "labels" => format!("{:?}", d.label_names()),
+                    _ => format!("{:?}", d.buckets),
+                };
+                write!(
+                    f,
+                    "metric `{}` of function `{}` in module `{}` is declared with different {what}: {} at {} but {} at {}; both feed the same series, which can have only one shape, so give one of them its own name, like `{}`",
+                    self.name,
+                    first.location.function,
+                    first.location.module,
+                    show(first),
+                    first.location,
+                    show(second),
+                    second.location,
+                    self.suggestion(),
+                )
+            }
+        }
     }
 }
 
@@ -190,7 +220,7 @@ impl Conflict {
         match self.second.kind {
             MetricKind::Counter => format!("counter(name = \"{stem}_calls_total\")"),
             MetricKind::Histogram => format!("histogram(name = \"{stem}_duration_seconds\")"),
-            MetricKind::Gauge => format!("concurrency(name = \"{stem}_in_flight\")"),
+            MetricKind::Gauge => format!("concurrency(name = \"{stem}_calls_concurrent\")"),
         }
     }
 }
@@ -235,39 +265,66 @@ impl Catalog {
         let metrics = by_name
             .into_iter()
             .map(|(name, decls)| {
-                let first = decls[0];
-                for &other in &decls[1..] {
-                    let what = if other.kind != first.kind {
-                        Some("kind")
-                    } else if other.label_names() != first.label_names() {
-                        Some("labels")
-                    } else if other.buckets != first.buckets {
-                        Some("buckets")
-                    } else {
-                        None
-                    };
-                    if let Some(what) = what {
+                for (i, &second) in decls.iter().enumerate() {
+                    if let Some((first, what)) = decls[..i]
+                        .iter()
+                        .find_map(|&first| Some((first, conflict(first, second)?)))
+                    {
                         conflicts.push(Conflict {
                             name,
                             what,
                             first,
-                            second: other,
+                            second,
                         });
                     }
                 }
+                let first = decls[0];
                 CatalogEntry {
                     name,
                     kind: first.kind,
                     help: first.help,
                     unit: first.unit,
-                    labels: first.label_names(),
-                    buckets: first.buckets,
-                    declared_at: decls.iter().map(|d| &d.location).collect(),
+                    declarations: decls
+                        .iter()
+                        .map(|d| Declaration {
+                            function: d.location.function,
+                            module: d.location.module,
+                            labels: d.label_names(),
+                            buckets: d.buckets,
+                            file: d.location.file,
+                            line: d.location.line,
+                        })
+                        .collect(),
                     decls,
                 }
             })
             .collect();
         Catalog { metrics, conflicts }
+    }
+}
+
+/// What makes two declarations of one name conflict, if anything: another kind, or another shape for
+/// the same series. Series are told apart by their `function` and `module` labels where the
+/// declaration knows them at compile time (its zero series name them); a handler's series (told apart
+/// by `route`) and a lone method's (by its type, resolved at the first call) are only known at run
+/// time, where the store refuses a second shape.
+fn conflict(first: &MetricDecl, second: &MetricDecl) -> Option<&'static str> {
+    if first.kind != second.kind {
+        return Some("kind");
+    }
+    let known = |d: &MetricDecl| !d.series.is_empty();
+    let same_series = known(first)
+        && known(second)
+        && first.location.function == second.location.function
+        && first.location.module == second.location.module;
+    if !same_series {
+        None
+    } else if first.label_names() != second.label_names() {
+        Some("labels")
+    } else if first.buckets != second.buckets {
+        Some("buckets")
+    } else {
+        None
     }
 }
 

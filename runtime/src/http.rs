@@ -4,26 +4,23 @@
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
-use std::hash::{BuildHasher, RandomState};
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
-use hashbrown::HashTable;
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode};
-use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
-use tokio::sync::Notify;
+use metrics::{HistogramFn as _, Key, Label, Level, Metadata};
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
-use crate::runtime;
+use crate::global::{self, RequestInFlight};
+use crate::series::{FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
@@ -106,19 +103,25 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
-/// One `#[traced_handler]`: its metric declarations and cached handles.
+/// One `#[traced_handler]`: its metric declarations and cached series.
 #[derive(Debug)]
 pub struct HandlerSite {
     requests: &'static MetricDecl,
     duration: &'static MetricDecl,
-    handles: OnceLock<(RandomState, RwLock<HashTable<Entry>>)>,
+    series: OnceLock<LabelSets<&'static RedSeries>>,
 }
 
-/// Handles of one (method, route, status).
-type Entry = ((&'static str, Arc<str>, u16), (Counter, Histogram));
+/// The series of one (method, route, status).
+#[derive(Debug)]
+struct RedSeries {
+    requests: Arc<NativeCounter>,
+    duration: Arc<FixedHistogram>,
+}
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+const LABELS: [&str; 3] = ["method", "route", "status"];
 
 impl HandlerSite {
     #[doc(hidden)]
@@ -126,14 +129,14 @@ impl HandlerSite {
         HandlerSite {
             requests,
             duration,
-            handles: OnceLock::new(),
+            series: OnceLock::new(),
         }
     }
 
     /// Opens the server span for a request.
-    pub fn begin(&'static self, cx: RequestContext) -> InFlight {
-        let route = cx.route.as_ref().map_or("", MatchedPath::as_str);
-        let (trace_id, flags, parent_id, tracestate) = match &cx.parent {
+    pub fn begin(&'static self, request: RequestContext) -> InFlight {
+        let route = request.route.as_ref().map_or("", MatchedPath::as_str);
+        let (trace_id, flags, parent_id, tracestate) = match &request.parent {
             Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state.clone()),
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
         };
@@ -141,17 +144,17 @@ impl HandlerSite {
         let span = tracing::info_span!(
             target: "mvi::http",
             "request",
-            otel.name = %SpanName(cx.method, route),
+            otel.name = %SpanName(request.method, route),
             otel.kind = "server",
             otel.status_code = Empty,
-            http.request.method = cx.method,
+            http.request.method = request.method,
             http.route = route,
             http.response.status_code = Empty,
             error.type = Empty,
             trace_id = Empty,
             span_id = Empty,
             parent_span_id = parent_id.map(tracing::field::display),
-            request_id = request_id_str(&cx.request_id),
+            request_id = request_id_str(&request.request_id),
         );
         let (trace_id, span_id) = crate::otel::link(
             &span,
@@ -163,75 +166,59 @@ impl HandlerSite {
         );
         span.record("trace_id", tracing::field::display(trace_id));
         span.record("span_id", tracing::field::display(span_id));
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         InFlight {
             site: self,
-            cx,
+            request,
             span,
             trace_id,
             span_id,
             flags,
+            _counted: global::request_started(),
         }
     }
 
-    fn handles(
-        &'static self,
-        method: &'static str,
-        route: &str,
-        status: u16,
-    ) -> (Counter, Histogram) {
-        let make = |r: &dyn Recorder| {
-            let labels = || {
-                vec![
-                    Label::from_static_parts("method", method),
-                    Label::new("route", route.to_string()),
-                    Label::new("status", status.to_string()),
-                ]
-            };
-            (
-                r.register_counter(&Key::from_parts(self.requests.name, labels()), &METADATA),
-                r.register_histogram(&Key::from_parts(self.duration.name, labels()), &METADATA),
-            )
-        };
-        let Some(rt) = runtime::get() else {
-            return metrics::with_recorder(make);
-        };
-        let (hasher, table) = self.handles.get_or_init(Default::default);
-        let hash = hasher.hash_one((method, route, status));
-        let eq = |e: &Entry| e.0.0 == method && *e.0.1 == *route && e.0.2 == status;
-        if let Some(e) = table
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .find(hash, eq)
-        {
-            return e.1.clone();
-        }
-        let mut table = table.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = table.find(hash, eq) {
-            return e.1.clone();
-        }
-        let handles = make(&rt.recorder);
-        table.insert_unique(
-            hash,
-            ((method, Arc::from(route), status), handles.clone()),
-            |e| hasher.hash_one((e.0.0, &*e.0.1, e.0.2)),
-        );
-        handles
-    }
-}
-
-/// Requests inside `#[traced_handler]`s right now; shutdown waits for zero.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-static DRAINED: Notify = Notify::const_new();
-
-/// Resolves once no `#[traced_handler]` request is in flight.
-pub(crate) async fn drained() {
-    loop {
-        let notified = DRAINED.notified();
-        if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+    /// Records one response: in the store once installed, else through whatever `metrics` recorder
+    /// is current (a test's, say).
+    fn record(&'static self, method: &'static str, route: &str, status: StatusCode, seconds: f64) {
+        let Some(installed) = global::installed() else {
+            let labels = vec![
+                Label::from_static_parts("method", method),
+                Label::new("route", route.to_string()),
+                Label::new("status", status.as_str().to_string()),
+            ];
+            metrics::with_recorder(|r| {
+                let key = |decl: &MetricDecl| Key::from_parts(decl.name, labels.clone());
+                r.register_counter(&key(self.requests), &METADATA)
+                    .increment(1);
+                r.register_histogram(&key(self.duration), &METADATA)
+                    .record(seconds);
+            });
             return;
+        };
+        let store = &installed.store;
+        let series = self.series.get_or_init(LabelSets::new).get(
+            store,
+            self.requests.name,
+            &[method, route, status.as_str()],
+            |values| Box::leak(Box::new(self.make_series(store, values))),
+        );
+        series.requests.add(1);
+        series.duration.record(seconds);
+    }
+
+    fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
+        let key = |decl: &MetricDecl| {
+            let labels = LABELS
+                .iter()
+                .zip(values)
+                .map(|(k, v)| Label::new(*k, v.to_string()))
+                .collect::<Vec<_>>();
+            Key::from_parts(decl.name, labels)
+        };
+        RedSeries {
+            requests: store.counter(&key(self.requests)),
+            duration: store.histogram(&key(self.duration), self.duration.buckets),
         }
-        notified.await;
     }
 }
 
@@ -239,19 +226,13 @@ pub(crate) async fn drained() {
 #[derive(Debug)]
 pub struct InFlight {
     site: &'static HandlerSite,
-    cx: RequestContext,
+    request: RequestContext,
     span: tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
     flags: u8,
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if IN_FLIGHT.fetch_sub(1, Ordering::SeqCst) == 1 {
-            DRAINED.notify_waiters();
-        }
-    }
+    /// Counts the request until the response is recorded (or the handler's future is dropped).
+    _counted: RequestInFlight,
 }
 
 impl InFlight {
@@ -269,7 +250,7 @@ impl InFlight {
         });
         Traced {
             outcome,
-            request: self,
+            flight: self,
         }
     }
 
@@ -283,7 +264,7 @@ impl InFlight {
         });
         Traced {
             outcome: Err(rejection),
-            request: self,
+            flight: self,
         }
     }
 }
@@ -333,36 +314,38 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub struct Traced<R> {
     /// The handler's response, or the one sent instead (a panic's 500, an extractor's rejection).
     outcome: Result<R, Response>,
-    request: InFlight,
+    flight: InFlight,
 }
 
 impl<R: IntoResponse> IntoResponse for Traced<R> {
     fn into_response(self) -> Response {
-        let Traced { outcome, request } = self;
+        let Traced { outcome, flight } = self;
         let mut response = match outcome {
             Ok(r) => r.into_response(),
             Err(instead) => instead,
         };
         let status = response.status();
-        let seconds = request.cx.start.elapsed().as_secs_f64();
-        let span = &request.span;
+        let seconds = flight.request.start.elapsed().as_secs_f64();
+        let span = &flight.span;
         span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
             span.record("error.type", status.as_str());
             span.record("otel.status_code", "ERROR");
         }
-        let route = request.cx.route.as_ref().map_or("", MatchedPath::as_str);
-        let (counter, histogram) = request
+        let route = flight
+            .request
+            .route
+            .as_ref()
+            .map_or("", MatchedPath::as_str);
+        flight
             .site
-            .handles(request.cx.method, route, status.as_u16());
-        counter.increment(1);
-        histogram.record(seconds);
+            .record(flight.request.method, route, status, seconds);
         let headers = response.headers_mut();
         headers.insert(
             "traceparent",
-            TraceParent::child_header(request.trace_id, request.span_id, request.flags),
+            TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
         );
-        headers.insert("x-request-id", request.cx.request_id.clone());
+        headers.insert("x-request-id", flight.request.request_id.clone());
         response
     }
 }

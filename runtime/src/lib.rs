@@ -2,14 +2,31 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
+// The crate, one module a responsibility:
+//
+// | module | holds |
+// |---|---|
+// | `builder`, `install`, `telemetry`, `error` | configuration and its checks; `install()` in named steps; the handle and its ordered shutdown; the error |
+// | `admin`, `health` | the admin routes and server; the health checks behind `/healthz` and `/readyz` |
+// | `series` | the one series store every call site records into, the per-metric cap, the exposition |
+// | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
+// | `site`, `http` | what `#[observe]` and `#[traced_handler]` call at run time |
+// | `logging`, `otel`, `trace_context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context |
+// | `global`, `signal` | process-wide state in one place; the stop signals |
+// | `__private` | what generated code calls; not a stable API |
+mod admin;
+mod builder;
 mod catalog;
+mod error;
+mod global;
 mod health;
 mod http;
+mod install;
 mod label;
 mod logging;
 mod otel;
-mod recorder;
-mod runtime;
+mod series;
+mod signal;
 mod site;
 mod telemetry;
 pub mod trace_context;
@@ -18,15 +35,19 @@ pub mod trace_context;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use catalog::{Catalog, CatalogEntry, Conflict, Location, MetricDecl, MetricKind, catalog};
+pub use admin::PROMETHEUS_CONTENT_TYPE;
+pub use builder::{DEFAULT_ADMIN_ADDR, TelemetryBuilder};
+pub use catalog::{
+    Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
+};
+pub use error::Error;
 pub use health::{CheckResult, HealthReport};
 pub use label::{LabelStr, LabelValue, Labels};
 pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
-pub use site::{OVERFLOW_VALUE, Outcome};
-pub use telemetry::{
-    DEFAULT_ADMIN_ADDR, DEFAULT_BUCKETS, Error, PROMETHEUS_CONTENT_TYPE, Telemetry,
-    TelemetryBuilder,
-};
+pub use series::{DEFAULT_BUCKETS, OVERFLOW_VALUE};
+pub use signal::shutdown_signal;
+pub use site::Outcome;
+pub use telemetry::Telemetry;
 
 /// Records calls of a function, a method, or every method of an `impl` block.
 ///
@@ -59,10 +80,11 @@ pub use mvi_macros::observe;
 /// - adds `traceparent` and `x-request-id` to the response; a panic answers 500 and is logged.
 ///
 /// Options: `buckets = exponential(..) | linear(..) | [..]` and `name = "..._seconds"` (the duration
-/// histogram's name: one name has one bucket layout, so give custom buckets their own name).
+/// histogram's name). Each route's series keep the buckets of the handler that first served it.
 ///
-/// The handler gains a first argument (an extractor of the request's head) and returns `Traced<_>`;
-/// route it as usual. Requests rejected by an extractor before the handler runs are not seen.
+/// The handler gains a first argument (an extractor of the request's head), each extractor is wrapped
+/// so that its rejection is answered and recorded by the handler, and it returns `Traced<_>`; route it
+/// as usual. Requests that an extractor rejects are traced and counted like any other.
 pub use mvi_macros::traced_handler;
 
 /// Derives [`LabelValue`] for a field-less enum: each variant is a value (snake_case, or

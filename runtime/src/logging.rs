@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use serde_json::{Map, Value};
@@ -40,6 +40,16 @@ impl fmt::Debug for LogOutput {
     }
 }
 
+/// The output of the installed log layer, flushed by [`flush`].
+static OUTPUT: OnceLock<LogOutput> = OnceLock::new();
+
+/// Flushes the installed log output, if any.
+pub(crate) fn flush() {
+    if let Some(output) = OUTPUT.get() {
+        output.flush();
+    }
+}
+
 impl LogOutput {
     fn write_line(&self, line: &[u8]) {
         let _ = match self {
@@ -49,7 +59,7 @@ impl LogOutput {
         };
     }
 
-    pub(crate) fn flush(&self) {
+    fn flush(&self) {
         let _ = match self {
             LogOutput::Stdout => std::io::stdout().lock().flush(),
             LogOutput::Stderr => std::io::stderr().lock().flush(),
@@ -177,6 +187,7 @@ impl JsonLayer {
             "DEBUG and TRACE lines dropped by sampling, by level.".into(),
         );
         let ratio = debug_sample_ratio.clamp(0.0, 1.0);
+        let _ = OUTPUT.set(output.clone());
         JsonLayer {
             output,
             debug_threshold: if ratio >= 1.0 {
@@ -198,10 +209,12 @@ impl JsonLayer {
         }
         let draw = match trace_id {
             // Trace ids are random: their last 16 hex digits are a fair, shared draw.
-            Some(id) if id.len() >= 16 => {
-                u64::from_str_radix(&id[id.len() - 16..], 16).unwrap_or(0)
-            }
-            _ => rand::random::<u64>(),
+            // `get` rather than slicing: a span of the application's own may carry any text here.
+            Some(id) => match id.get(id.len().saturating_sub(16)..) {
+                Some(tail) if id.len() >= 16 => u64::from_str_radix(tail, 16).unwrap_or(0),
+                _ => rand::random::<u64>(),
+            },
+            None => rand::random::<u64>(),
         };
         draw < self.debug_threshold
     }
@@ -288,5 +301,112 @@ where
         text.push(b'\n');
         self.output.write_line(&text);
         self.counters.emitted[level].increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The layer must never panic, whatever the fields of an event or of a span of the application's
+    //! own: field names and values here are arbitrary strings, ids included.
+
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use tracing::callsite::{Callsite, Identifier};
+    use tracing::field::{FieldSet, Value};
+    use tracing::metadata::Kind;
+    use tracing::subscriber::Interest;
+    use tracing::{Metadata, Span};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    struct TestCallsite(OnceLock<&'static Metadata<'static>>);
+
+    impl Callsite for TestCallsite {
+        fn set_interest(&self, _: Interest) {}
+
+        fn metadata(&self) -> &Metadata<'_> {
+            self.0.get().expect("set before use")
+        }
+    }
+
+    /// Metadata with these field names, leaked: `tracing` wants it `'static`.
+    fn metadata(names: &[String], level: Level, kind: Kind) -> &'static Metadata<'static> {
+        let callsite: &'static TestCallsite = Box::leak(Box::new(TestCallsite(OnceLock::new())));
+        let names: Vec<&'static str> = names
+            .iter()
+            .map(|n| &*Box::leak(n.clone().into_boxed_str()))
+            .collect();
+        let meta = Box::leak(Box::new(Metadata::new(
+            "arbitrary",
+            "arbitrary",
+            level,
+            Some("src/arbitrary.rs"),
+            Some(1),
+            None,
+            FieldSet::new(Box::leak(names.into_boxed_slice()), Identifier(callsite)),
+            kind,
+        )));
+        let _ = callsite.0.set(meta);
+        meta
+    }
+
+    fn layer(buffer: &Arc<Mutex<Vec<u8>>>, ratio: f64) -> JsonLayer {
+        JsonLayer::new(
+            LogOutput::Writer(buffer.clone()),
+            ratio,
+            &metrics::NoopRecorder,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn any_fields_give_one_json_line(
+            span_ids in proptest::collection::vec(".*", 3),
+            names in proptest::collection::vec(".*", 3),
+            text in ".*",
+            number in any::<i64>(),
+            float in any::<f64>(),
+            debug in any::<bool>(),
+        ) {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let subscriber = tracing_subscriber::registry().with(layer(&buffer, 0.5));
+            let level = if debug { Level::DEBUG } else { Level::INFO };
+            let span_meta = metadata(
+                &["trace_id".into(), "span_id".into(), "request_id".into()],
+                Level::INFO,
+                Kind::SPAN,
+            );
+            let event_meta = metadata(&names, level, Kind::EVENT);
+            tracing::subscriber::with_default(subscriber, || {
+                let fields = span_meta.fields();
+                let f: Vec<_> = fields.iter().collect();
+                let values = [
+                    (&f[0], Some(&span_ids[0].as_str() as &dyn Value)),
+                    (&f[1], Some(&span_ids[1].as_str() as &dyn Value)),
+                    (&f[2], Some(&tracing::field::display(&span_ids[2]) as &dyn Value)),
+                ];
+                let span = Span::new(span_meta, &fields.value_set(&values));
+                let _entered = span.enter();
+                let fields = event_meta.fields();
+                let f: Vec<_> = fields.iter().collect();
+                let values = [
+                    (&f[0], Some(&text.as_str() as &dyn Value)),
+                    (&f[1], Some(&number as &dyn Value)),
+                    (&f[2], Some(&float as &dyn Value)),
+                ];
+                tracing::Event::dispatch(event_meta, &fields.value_set(&values));
+            });
+            let written = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+            for line in written.lines() {
+                let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+                prop_assert!(parsed.is_object());
+            }
+            prop_assert!(written.lines().count() <= 1);
+            if !debug {
+                prop_assert_eq!(written.lines().count(), 1);
+            }
+        }
     }
 }

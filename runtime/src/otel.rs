@@ -37,7 +37,6 @@ mod export {
     use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt};
 
     use super::{SpanId, TraceId};
-    use crate::telemetry::Error;
 
     pub(crate) fn link(
         span: &tracing::Span,
@@ -87,15 +86,13 @@ mod export {
         pub(crate) fn new(
             service_name: &str,
             endpoint: Option<&str>,
-        ) -> Result<TraceExport, Error> {
+        ) -> Result<TraceExport, String> {
             let mut exporter = SpanExporter::builder().with_http();
             if let Some(endpoint) = endpoint {
                 exporter =
                     exporter.with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')));
             }
-            let exporter = exporter.build().map_err(|e| Error::TraceExport {
-                reason: e.to_string(),
-            })?;
+            let exporter = exporter.build().map_err(|e| e.to_string())?;
             let provider = SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(

@@ -6,17 +6,15 @@
 //! goes through the `metrics` facade, so whatever recorder is current (a test's in-memory one, say) sees it,
 //! and no handle made then outlives the moment.
 
-use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use hashbrown::HashTable;
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 
 use crate::catalog::MetricDecl;
+use crate::global::{self, Installed};
 use crate::label::{Labels, combinations};
-use crate::recorder::{FixedHistogram, NativeCounter};
-use crate::runtime::{self, Runtime};
+use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Store};
 
 /// How a call ended; the value of the `result` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,9 +30,6 @@ pub enum Outcome {
 impl Outcome {
     const LABELS: [&'static str; 3] = ["ok", "error", "cancelled"];
 }
-
-/// The value every user label takes once a call site has reached its series cap.
-pub const OVERFLOW_VALUE: &str = "__overflow__";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -91,22 +86,11 @@ pub struct Site {
     method_name: OnceLock<&'static str>,
     /// Handles when no label is read per call.
     fixed: OnceLock<Handles>,
-    /// Handles of every combination of a closed label set, by [`Labels::index`].
-    table: OnceLock<Box<[OnceLock<Handles>]>>,
+    /// Handles of every combination of a closed label set, by [`Labels::index`]; `None` when the
+    /// set has more combinations than the metric's cap, which then go through `dynamic`.
+    table: OnceLock<Option<Box<[OnceLock<Handles>]>>>,
     /// Handles of open label sets, capped.
-    dynamic: OnceLock<Dynamic>,
-}
-
-/// One label set's values and its handles.
-type LabelSet = (Box<[Box<str>]>, &'static Handles);
-
-/// Label sets seen at a call site with `labels(...)`, capped.
-#[derive(Debug)]
-struct Dynamic {
-    hasher: RandomState,
-    table: RwLock<HashTable<LabelSet>>,
-    /// The `__overflow__` handles and the call site's `mvi_series_overflow_total` counter.
-    overflow: OnceLock<(Handles, Counter)>,
+    dynamic: OnceLock<LabelSets<&'static Handles>>,
 }
 
 impl Site {
@@ -125,12 +109,12 @@ impl Site {
     /// `type_name::<Self>()` for lone methods.
     #[inline]
     pub fn start(&'static self, self_type: Option<&'static str>) -> Guard {
-        match runtime::get() {
-            Some(rt) => {
+        match global::installed() {
+            Some(installed) => {
                 let handles = self
                     .fixed
-                    .get_or_init(|| self.make_handles(rt, self_type, &[]));
-                Guard::installed(handles, rt)
+                    .get_or_init(|| self.make_handles(&installed.store, self_type, &[]));
+                Guard::installed(handles, installed)
             }
             None => self.start_facade(self_type, &[]),
         }
@@ -143,15 +127,22 @@ impl Site {
         self_type: Option<&'static str>,
         labels: &L,
     ) -> Guard {
-        match runtime::get() {
-            Some(rt) => {
-                let handles = match const { combinations(L::VALUES) } {
-                    Some(size) if size <= self.cap(rt) => {
-                        self.table_handles(rt, self_type, labels, size)
-                    }
-                    _ => labels.with_values(|values| self.dynamic_handles(rt, self_type, values)),
+        match global::installed() {
+            Some(installed) => {
+                let store = &installed.store;
+                let table = match const { combinations(L::VALUES) } {
+                    Some(size) => self.table(store, size),
+                    None => None,
                 };
-                Guard::installed(handles, rt)
+                let handles = match table {
+                    Some(table) => table[labels.index()].get_or_init(|| {
+                        labels.with_values(|values| self.make_handles(store, self_type, values))
+                    }),
+                    None => {
+                        labels.with_values(|values| self.dynamic_handles(store, self_type, values))
+                    }
+                };
+                Guard::installed(handles, installed)
             }
             None => labels.with_values(|values| self.start_facade(self_type, values)),
         }
@@ -169,39 +160,23 @@ impl Site {
         }
     }
 
-    #[inline]
-    fn table_handles<L: Labels + ?Sized>(
-        &'static self,
-        rt: &Runtime,
-        self_type: Option<&'static str>,
-        labels: &L,
-        size: usize,
-    ) -> &'static Handles {
-        let table = self
-            .table
-            .get_or_init(|| (0..size).map(|_| OnceLock::new()).collect());
-        let slot = &table[labels.index()];
-        slot.get_or_init(|| labels.with_values(|values| self.make_handles(rt, self_type, values)))
+    /// The table of a closed label set of `size` combinations, unless that is more than the cap.
+    fn table(&self, store: &Store, size: usize) -> Option<&[OnceLock<Handles>]> {
+        self.table
+            .get_or_init(|| {
+                (size <= store.cap(self.primary_metric()))
+                    .then(|| (0..size).map(|_| OnceLock::new()).collect())
+            })
+            .as_deref()
     }
 
-    /// The declaration a label set is counted against: the first metric this site records.
-    fn primary(&self) -> Option<&'static MetricDecl> {
+    /// The metric a label set is counted against: the first this site records.
+    fn primary_metric(&self) -> &'static str {
         self.info
             .calls
             .or(self.info.duration)
             .or(self.info.concurrent)
-    }
-
-    /// The metric a label set is counted against.
-    fn primary_metric(&self) -> &'static str {
-        self.primary().map_or("", |d| d.name)
-    }
-
-    /// The most label sets this site's metrics may have.
-    fn cap(&self, rt: &Runtime) -> usize {
-        self.primary()
-            .and_then(|d| d.max_series)
-            .unwrap_or(rt.max_series)
+            .map_or("", |d| d.name)
     }
 
     fn function(&self, self_type: Option<&'static str>) -> &'static str {
@@ -251,18 +226,18 @@ impl Site {
 
     fn make_handles(
         &self,
-        rt: &Runtime,
+        store: &Store,
         self_type: Option<&'static str>,
         values: &[&str],
     ) -> Handles {
         let keys = self.keys(self_type, values);
-        let recorder = &rt.recorder;
+        let bounds = self.info.duration.map_or(DEFAULT_BUCKETS, |d| d.buckets);
         Handles {
-            calls: keys.calls.map(|k| k.map(|k| recorder.native_counter(&k))),
-            duration: keys.duration.map(|k| recorder.native_histogram(&k)),
+            calls: keys.calls.map(|k| k.map(|k| store.counter(&k))),
+            duration: keys.duration.map(|k| store.histogram(&k, bounds)),
             concurrent: keys
                 .concurrent
-                .map_or_else(Gauge::noop, |k| recorder.register_gauge(&k, &METADATA)),
+                .map_or_else(Gauge::noop, |k| store.gauge(&k)),
         }
     }
 
@@ -288,55 +263,19 @@ impl Site {
 
     fn dynamic_handles(
         &'static self,
-        rt: &Runtime,
+        store: &Store,
         self_type: Option<&'static str>,
         values: &[&str],
     ) -> &'static Handles {
-        let dynamic = self.dynamic.get_or_init(|| Dynamic {
-            hasher: RandomState::new(),
-            table: RwLock::new(HashTable::new()),
-            overflow: OnceLock::new(),
-        });
-        let hash = dynamic.hasher.hash_one(values);
-        let eq = |entry: &LabelSet| {
-            entry.0.len() == values.len() && entry.0.iter().zip(values).all(|(a, b)| &**a == *b)
-        };
-        if let Some((_, h)) = dynamic
-            .table
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .find(hash, eq)
-        {
-            return h;
-        }
-        let mut table = dynamic.table.write().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, h)) = table.find(hash, eq) {
-            return h;
-        }
-        // Once this site has overflowed it stays full (the metric's count only grows), so hostile
-        // values past the cap go straight to the overflow handles, without the process-wide count.
-        if dynamic.overflow.get().is_some() || !rt.admit_series(self.primary_metric(), self.cap(rt))
-        {
-            drop(table);
-            let (handles, overflowed) = dynamic.overflow.get_or_init(|| {
-                let counter = rt.series_overflowed(
-                    self.primary_metric(),
-                    self.function(self_type),
-                    self.info.labels,
-                    self.cap(rt),
-                );
-                let overflow = vec![OVERFLOW_VALUE; values.len()];
-                (self.make_handles(rt, self_type, &overflow), counter)
-            });
-            overflowed.increment(1);
-            return handles;
-        }
-        // Capped above, so leaking one set of handles per label set is bounded memory.
-        let handles: &'static Handles =
-            Box::leak(Box::new(self.make_handles(rt, self_type, values)));
-        let stored: Box<[Box<str>]> = values.iter().map(|v| Box::from(*v)).collect();
-        table.insert_unique(hash, (stored, handles), |e| dynamic.hasher.hash_one(&*e.0));
-        handles
+        self.dynamic.get_or_init(LabelSets::new).get(
+            store,
+            self.primary_metric(),
+            values,
+            |values| {
+                // Capped by the store, so leaking one set of handles per label set is bounded memory.
+                Box::leak(Box::new(self.make_handles(store, self_type, values)))
+            },
+        )
     }
 }
 
@@ -370,13 +309,13 @@ impl std::fmt::Debug for Guard {
 
 impl Guard {
     #[inline]
-    fn installed(handles: &'static Handles, rt: &'static Runtime) -> Guard {
+    fn installed(handles: &'static Handles, installed: &'static Installed) -> Guard {
         handles.concurrent.increment(1.0);
         Guard {
             state: State::Installed {
                 handles,
-                clock: &rt.clock,
-                start: rt.clock.raw(),
+                clock: &installed.clock,
+                start: installed.clock.raw(),
             },
             outcome: None,
         }

@@ -210,8 +210,12 @@ async fn typed_labels_and_the_cardinality_guard() {
         "the third region is past the cap of 2: {body}"
     );
 
-    // Hostile, unbounded input: 100,000 distinct values.
-    for i in 0..1_000 {
+    // Hostile, unbounded input: 100,000 distinct values; memory measured below the cap, at it, past it.
+    for i in 0..cap / 2 {
+        search(&hostile(i));
+    }
+    let rss_below_cap = rss_kib();
+    for i in cap / 2..1_000 {
         search(&hostile(i));
     }
     let rss_after_warmup = rss_kib();
@@ -246,14 +250,41 @@ async fn typed_labels_and_the_cardinality_guard() {
         "every plane kept as UTF-8"
     );
 
-    if let (Some(a), Some(b)) = (rss_after_warmup, rss_after_all) {
-        eprintln!("resident memory: {a} KiB after 1,000 hostile values, {b} KiB after 100,000");
+    if let (Some(below), Some(a), Some(b)) = (rss_below_cap, rss_after_warmup, rss_after_all) {
+        eprintln!(
+            "resident memory: {below} KiB after {} hostile values (below the cap of {cap}), {a} KiB after 1,000, {b} KiB after 100,000",
+            cap / 2
+        );
         assert!(
             b.saturating_sub(a) < 16 * 1024,
             "memory grew by {} KiB past the cap",
             b - a
         );
     }
+    // The application's own `metrics::counter!` is under the same cap and overflow.
+    metrics::describe_counter!("user_events_total", "Events of the application's own.");
+    for i in 0..1_000 {
+        metrics::counter!("user_events_total", "key" => hostile(i)).increment(1);
+    }
+    let (_, _, body) = get(&url).await;
+    assert_eq!(
+        body.lines()
+            .filter(|l| l.starts_with("user_events_total{"))
+            .count(),
+        cap + 1,
+        "cap series plus the overflow series"
+    );
+    assert_eq!(
+        sample(&body, r#"user_events_total{key="__overflow__"}"#),
+        Some((1_000 - cap) as f64)
+    );
+    assert_eq!(
+        sample(
+            &body,
+            r#"mvi_series_overflow_total{metric="user_events_total"}"#
+        ),
+        Some((1_000 - cap) as f64)
+    );
     if let Some(findings) = promtool_check(&body) {
         assert_eq!(findings.trim(), "", "promtool findings");
     }
@@ -263,11 +294,11 @@ async fn typed_labels_and_the_cardinality_guard() {
 #[test]
 fn catalog_records_names_and_values() {
     let orders = mvi::catalog().get("orders_total").unwrap();
+    let decl = &orders.declarations[0];
     assert_eq!(
-        orders.labels,
+        decl.labels,
         ["function", "module", "result", "region", "plan", "express"]
     );
-    let decl = &orders.declared_at[0];
     assert_eq!(decl.function, "order");
     assert_eq!(
         <OrderLabels as mvi::Labels>::VALUES[0],

@@ -193,19 +193,27 @@ fn catalog_lists_every_declaration() {
     let hist = catalog.get("function_calls_duration_seconds").unwrap();
     assert_eq!(hist.kind, mvi::MetricKind::Histogram);
     assert_eq!(
-        hist.buckets,
+        hist.declarations[0].buckets,
         [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28]
     );
-    assert_eq!(hist.labels, ["function", "module"]);
+    assert_eq!(hist.declarations[0].labels, ["function", "module"]);
     let orders = catalog.get("orders_placed_total").unwrap();
     assert_eq!(orders.help, "Orders accepted by checkout.");
-    assert_eq!(orders.declared_at[0].function, "place_order");
-    assert!(orders.declared_at[0].file.ends_with("scrape.rs"));
+    assert_eq!(orders.declarations[0].function, "place_order");
+    assert_eq!(orders.declarations[0].module, "scrape");
+    assert!(orders.declarations[0].file.ends_with("scrape.rs"));
     let lookups = catalog.get("lookups_total").unwrap();
-    assert_eq!(lookups.labels, ["function", "module", "result", "region"]);
+    assert_eq!(
+        lookups.declarations[0].labels,
+        ["function", "module", "result", "region"]
+    );
     let json: serde_json::Value = serde_json::from_str(&catalog.to_json()).unwrap();
     assert_eq!(
         json["metrics"].as_array().unwrap().len(),
         catalog.metrics().len()
+    );
+    assert_eq!(
+        json["metrics"][0]["declarations"][0]["file"],
+        catalog.metrics()[0].declarations[0].file
     );
 }

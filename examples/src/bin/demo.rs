@@ -2,7 +2,8 @@
 //! SQLite as the dependency its readiness check really queries.
 //!
 //! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
-//! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`). `--selftest` drives traffic at itself, prints a
+//! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`; the demo binds loopback, where the library's default
+//! is every interface). SIGTERM or Ctrl-C stops it gracefully, after `MVI_SHUTDOWN_DELAY`. `--selftest` drives traffic at itself, prints a
 //! `/metrics` excerpt, the `/healthz` body and a log line, and exits 0 when all is as expected.
 //! `--catalog` prints the metric contract (every metric the code declares) as JSON and exits.
 
@@ -55,9 +56,18 @@ async fn place_order(
     }
 }
 
+/// Answers after `ms` milliseconds (at most 10 s): a stand-in for a slow dependency, to watch a
+/// graceful shutdown let a request finish.
+#[mvi::traced_handler]
+async fn slow(Path(ms): Path<u64>) -> String {
+    tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
+    format!("answered after {ms} ms\n")
+}
+
 fn app(shop: Shop) -> Router {
     Router::new()
         .route("/products", get(list_products))
+        .route("/slow/{ms}", get(slow))
         .route("/orders", post(place_order))
         .route("/orders/{id}", get(show_order))
         .with_state(shop)
@@ -124,14 +134,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!(
         "  curl http://{admin}/metrics   curl http://{admin}/healthz   curl http://{admin}/readyz   curl http://{admin}/livez"
     );
-    eprintln!("JSON logs follow on stdout; Ctrl-C stops.");
+    eprintln!(
+        "JSON logs follow on stdout; Ctrl-C or SIGTERM stops (gracefully; a second one at once)."
+    );
     let stopping = telemetry.stopping();
     let server = tokio::spawn(async move {
         axum::serve(listener, app(shop))
             .with_graceful_shutdown(stopping)
             .await
     });
-    tokio::signal::ctrl_c().await?;
+    mvi::shutdown_signal().await;
     telemetry.shutdown().await;
     server.await??;
     Ok(())
@@ -187,15 +199,18 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         *statuses.entry(r.status().as_u16()).or_default() += 1;
     }
+    // One request continuing a caller's trace: its response header and its log line share the trace id.
     let traced = client
-        .get(format!("{base}/products"))
+        .post(format!("{base}/orders"))
         .header(
             "traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )
         .header("x-request-id", "selftest-1")
+        .json(&serde_json::json!({ "product_id": 3, "quantity": 1, "region": "eu" }))
         .send()
         .await?;
+    *statuses.entry(traced.status().as_u16()).or_default() += 1;
     let traceparent = traced
         .headers()
         .get("traceparent")
@@ -217,7 +232,7 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
 
     println!(
         "selftest: {} requests, statuses {statuses:?}",
-        statuses.values().sum::<u32>() + 1
+        statuses.values().sum::<u32>()
     );
     println!(
         "first /healthz {first_health} after {:.1} ms",
@@ -247,11 +262,13 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\n--- /healthz ({health_status}) ---\n{health_body}");
     let text = String::from_utf8(logs.lock().map_err(|_| "log buffer")?.clone())?;
+    // The log line written while serving the traced request: the trace id of its `traceparent`.
+    let trace_id = traceparent.split('-').nth(1).unwrap_or("-");
     let log_line = text
         .lines()
-        .find(|l| l.contains("placing order"))
+        .find(|l| l.contains("placing order") && l.contains(trace_id))
         .unwrap_or_default();
-    println!("\n--- a log line ---\n{log_line}");
+    println!("\n--- the log line of the traced request ---\n{log_line}");
 
     let ok = first_health.is_success()
         && health_status.is_success()

@@ -1,0 +1,330 @@
+//! The builder: every setting, its default, and the checks that turn it into a [`Config`].
+
+use std::fmt::Display;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::error::Error;
+use crate::health::Check;
+use crate::logging::{DEFAULT_FILTER, LogOutput};
+use crate::series::check_buckets;
+
+/// Where the admin endpoints listen unless told otherwise: every interface, on the OpenTelemetry
+/// Prometheus exporter's port, as exporters do, since Kubernetes probes and Prometheus scrapes reach
+/// the pod from outside. On a laptop, pass `127.0.0.1:9464` (or set `MVI_ADMIN_ADDR`).
+pub const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9464";
+
+/// Default cap on label sets per metric.
+const DEFAULT_MAX_SERIES: usize = 1000;
+
+/// Configures and installs mvi. Start with [`Telemetry::builder`](crate::Telemetry::builder).
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `install()`"]
+pub struct TelemetryBuilder {
+    service_name: Option<String>,
+    service_version: Option<String>,
+    admin_addr: Option<String>,
+    serve_admin: bool,
+    max_series: usize,
+    buckets: Vec<(String, Vec<f64>)>,
+    checks: Vec<Check>,
+    check_timeout: Duration,
+    check_cache: Duration,
+    logs: Option<LogOutput>,
+    log_filter: Option<String>,
+    debug_sample_ratio: f64,
+    shutdown_delay: Option<Duration>,
+    shutdown_timeout: Duration,
+    #[cfg(feature = "otlp")]
+    otlp_endpoint: Option<String>,
+}
+
+/// The settings after their checks, with the environment read.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) service_name: String,
+    pub(crate) service_version: String,
+    /// Where the admin server listens; `None` when the application serves the admin routes.
+    pub(crate) admin_addr: Option<SocketAddr>,
+    pub(crate) max_series: usize,
+    /// Bounds for histograms recorded by name through the `metrics` facade.
+    pub(crate) buckets: Vec<(String, &'static [f64])>,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) check_timeout: Duration,
+    pub(crate) check_cache: Duration,
+    /// Where logs go and their filter; `None` with `without_logs()`.
+    pub(crate) logs: Option<(LogOutput, EnvFilter)>,
+    pub(crate) debug_sample_ratio: f64,
+    pub(crate) shutdown_delay: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    #[cfg(feature = "otlp")]
+    pub(crate) otlp_endpoint: Option<String>,
+}
+
+impl Default for TelemetryBuilder {
+    fn default() -> Self {
+        TelemetryBuilder {
+            service_name: None,
+            service_version: None,
+            admin_addr: None,
+            serve_admin: true,
+            max_series: DEFAULT_MAX_SERIES,
+            buckets: Vec::new(),
+            checks: Vec::new(),
+            check_timeout: Duration::from_secs(1),
+            check_cache: Duration::from_secs(1),
+            logs: Some(LogOutput::Stdout),
+            log_filter: None,
+            debug_sample_ratio: 1.0,
+            shutdown_delay: None,
+            shutdown_timeout: Duration::from_secs(30),
+            #[cfg(feature = "otlp")]
+            otlp_endpoint: None,
+        }
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        reason: reason.into(),
+    }
+}
+
+/// An environment variable that is set and not blank.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.trim().is_empty())
+}
+
+impl TelemetryBuilder {
+    /// The service name (default: `OTEL_SERVICE_NAME`, else the name of the running binary).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// The service version for `mvi_build_info` (pass `env!("CARGO_PKG_VERSION")`; default `unknown`).
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// Where the admin endpoints listen (default: `MVI_ADMIN_ADDR`, else [`DEFAULT_ADMIN_ADDR`], every
+    /// interface); `127.0.0.1:0` picks a free port on loopback.
+    pub fn admin_addr(mut self, addr: impl Into<String>) -> Self {
+        self.admin_addr = Some(addr.into());
+        self
+    }
+
+    /// Serve no admin port; mount [`Telemetry::admin_router`](crate::Telemetry::admin_router) on the
+    /// application's router instead.
+    pub fn without_admin_server(mut self) -> Self {
+        self.serve_admin = false;
+        self
+    }
+
+    /// Registers a check run by `/healthz` and `/readyz`. It returns `Result<(), E>` with `E: Display`;
+    /// an error, a panic or a timeout fails it.
+    ///
+    /// ```no_run
+    /// # async fn ping() -> Result<(), std::io::Error> { Ok(()) }
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), mvi::Error> {
+    ///     let telemetry = mvi::Telemetry::builder()
+    ///         .readiness_check("postgres", || async { ping().await })
+    ///         .install()?;
+    ///     telemetry.shutdown().await;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn readiness_check<F, Fut, E>(mut self, name: impl Into<String>, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Display,
+    {
+        self.checks.push(Check::new(name.into(), check));
+        self
+    }
+
+    /// How long one check may run before it counts as failed (default 1 s).
+    pub fn check_timeout(mut self, timeout: Duration) -> Self {
+        self.check_timeout = timeout;
+        self
+    }
+
+    /// How long a health report is reused, so probe storms do not reach dependencies (default 1 s).
+    pub fn check_cache(mut self, ttl: Duration) -> Self {
+        self.check_cache = ttl;
+        self
+    }
+
+    /// Where JSON logs go (default: stdout).
+    pub fn log_output(mut self, output: LogOutput) -> Self {
+        self.logs = Some(output);
+        self
+    }
+
+    /// Install no log subscriber (you set your own `tracing` subscriber).
+    pub fn without_logs(mut self) -> Self {
+        self.logs = None;
+        self
+    }
+
+    /// The log filter, in `RUST_LOG` syntax; overrides `RUST_LOG` (default: `RUST_LOG`, else
+    /// [`DEFAULT_LOG_FILTER`](crate::DEFAULT_LOG_FILTER)).
+    pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
+        self.log_filter = Some(directives.into());
+        self
+    }
+
+    /// Keep this share of DEBUG and TRACE lines (0.0 to 1.0, default 1.0), decided per trace so a trace
+    /// keeps all of its debug lines or none. INFO, WARN and ERROR are never dropped.
+    pub fn debug_sample_ratio(mut self, ratio: f64) -> Self {
+        self.debug_sample_ratio = ratio;
+        self
+    }
+
+    /// How long [`Telemetry::shutdown`](crate::Telemetry::shutdown) keeps the application serving after
+    /// `/readyz` turns 503, so endpoint controllers take the pod out of rotation before it stops
+    /// accepting (default: `MVI_SHUTDOWN_DELAY` in humantime form, like `5s`, else 0).
+    pub fn shutdown_delay(mut self, delay: Duration) -> Self {
+        self.shutdown_delay = Some(delay);
+        self
+    }
+
+    /// The longest [`Telemetry::shutdown`](crate::Telemetry::shutdown) waits for requests in flight
+    /// (default 30 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Cap on distinct label sets per metric, over every call site that records it, the application's
+    /// own `metrics::counter!` included (default 1,000); `#[observe(max_series = n)]` sets one metric's
+    /// own. Past it, new sets are recorded as `__overflow__`, `mvi_series_overflow_total{metric}` rises,
+    /// and one warning is logged.
+    pub fn max_series_per_metric(mut self, cap: usize) -> Self {
+        self.max_series = cap;
+        self
+    }
+
+    /// Export spans over OTLP/HTTP to this collector base URL (`/v1/traces` is appended). Without it,
+    /// spans are exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    #[cfg(feature = "otlp")]
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(url.into());
+        self
+    }
+
+    /// Bucket bounds for a histogram that no macro declares (a `metrics::histogram!` of your own):
+    /// finite, positive, strictly increasing, 1 to 64 of them.
+    pub fn histogram_buckets(mut self, name: impl Into<String>, bounds: &[f64]) -> Self {
+        self.buckets.push((name.into(), bounds.to_vec()));
+        self
+    }
+
+    /// Checks every setting and reads the environment; changes nothing.
+    pub(crate) fn check(self) -> Result<Config, Error> {
+        let mut buckets = Vec::new();
+        for (name, bounds) in self.buckets {
+            check_buckets(&bounds).map_err(|reason| Error::InvalidBuckets {
+                name: name.clone(),
+                reason,
+            })?;
+            // Leaked once per install: histograms keep `&'static` bounds.
+            buckets.push((name, &*Vec::leak(bounds)));
+        }
+        if self.max_series == 0 {
+            return Err(invalid("max_series_per_metric must be at least 1"));
+        }
+        if self.check_timeout.is_zero() {
+            return Err(invalid(
+                "check_timeout must be longer than zero, or every check fails",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.debug_sample_ratio) {
+            return Err(invalid(format!(
+                "debug_sample_ratio must be within 0.0 and 1.0, not {}",
+                self.debug_sample_ratio
+            )));
+        }
+        let shutdown_delay = match (self.shutdown_delay, env("MVI_SHUTDOWN_DELAY")) {
+            (Some(delay), _) => delay,
+            (None, Some(text)) => humantime::parse_duration(text.trim()).map_err(|e| {
+                invalid(format!(
+                    "MVI_SHUTDOWN_DELAY=`{text}` is not a duration like `5s` or `500ms`: {e}"
+                ))
+            })?,
+            (None, None) => Duration::ZERO,
+        };
+        let logs = match self.logs {
+            Some(output) => {
+                if tracing::dispatcher::has_been_set() {
+                    return Err(invalid(
+                        "a `tracing` subscriber is already set; call `without_logs()` to keep yours",
+                    ));
+                }
+                let directives = self
+                    .log_filter
+                    .or_else(|| env("RUST_LOG"))
+                    .unwrap_or_else(|| DEFAULT_FILTER.to_string());
+                let filter = EnvFilter::try_new(&directives)
+                    .map_err(|e| invalid(format!("invalid log filter `{directives}`: {e}")))?;
+                Some((output, filter))
+            }
+            None => None,
+        };
+        let admin_addr = if self.serve_admin {
+            let text = self
+                .admin_addr
+                .or_else(|| env("MVI_ADMIN_ADDR"))
+                .unwrap_or_else(|| DEFAULT_ADMIN_ADDR.to_string());
+            Some(
+                text.trim()
+                    .parse()
+                    .map_err(|_| Error::InvalidAddr { addr: text.clone() })?,
+            )
+        } else {
+            None
+        };
+        Ok(Config {
+            service_name: self.service_name.unwrap_or_else(default_service_name),
+            service_version: self.service_version.unwrap_or_else(|| "unknown".into()),
+            admin_addr,
+            max_series: self.max_series,
+            buckets,
+            checks: self.checks,
+            check_timeout: self.check_timeout,
+            check_cache: self.check_cache,
+            logs,
+            debug_sample_ratio: self.debug_sample_ratio,
+            shutdown_delay,
+            shutdown_timeout: self.shutdown_timeout,
+            #[cfg(feature = "otlp")]
+            otlp_endpoint: self.otlp_endpoint,
+        })
+    }
+}
+
+/// `OTEL_SERVICE_NAME`, else the running binary's name (for a one-binary crate, the crate's name;
+/// the hash cargo appends to test binaries is dropped).
+fn default_service_name() -> String {
+    if let Some(name) = env("OTEL_SERVICE_NAME") {
+        return name;
+    }
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    let Some(exe) = exe else {
+        return "unknown_service".into();
+    };
+    match exe.rsplit_once('-') {
+        Some((stem, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            stem.to_string()
+        }
+        _ => exe,
+    }
+}

@@ -1,0 +1,69 @@
+//! Process-wide state, all of it in one place: what `install` sets once, and the requests in flight that
+//! shutdown waits for.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::Notify;
+
+use crate::series::Store;
+
+/// What `install` sets up for the whole process.
+#[derive(Debug)]
+pub(crate) struct Installed {
+    /// Every series, and the global `metrics` recorder.
+    pub(crate) store: Arc<Store>,
+    /// The TSC clock call sites time calls with.
+    pub(crate) clock: quanta::Clock,
+}
+
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
+
+/// The installed state, if `install` has run.
+#[inline]
+pub(crate) fn installed() -> Option<&'static Installed> {
+    INSTALLED.get()
+}
+
+/// Sets the installed state; `false` if it was set already.
+pub(crate) fn install(state: Installed) -> bool {
+    INSTALLED.set(state).is_ok()
+}
+
+/// Requests inside `#[traced_handler]`s right now; shutdown waits for zero.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static DRAINED: Notify = Notify::const_new();
+
+/// A request started: counted until the returned guard drops.
+pub(crate) fn request_started() -> RequestInFlight {
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    RequestInFlight(())
+}
+
+/// One request in flight; dropping it ends the request.
+#[derive(Debug)]
+pub(crate) struct RequestInFlight(());
+
+impl Drop for RequestInFlight {
+    fn drop(&mut self) {
+        if IN_FLIGHT.fetch_sub(1, Ordering::SeqCst) == 1 {
+            DRAINED.notify_waiters();
+        }
+    }
+}
+
+/// Requests in flight now.
+pub(crate) fn requests_in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
+}
+
+/// Resolves once no `#[traced_handler]` request is in flight.
+pub(crate) async fn drained() {
+    loop {
+        let notified = DRAINED.notified();
+        if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        notified.await;
+    }
+}

@@ -1,0 +1,281 @@
+//! `install()`: the checks first, so a refusal changes nothing; then each global piece in turn.
+
+use std::collections::HashMap;
+use std::net::TcpListener as StdListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics::{Key, Label};
+use tokio::sync::{oneshot, watch};
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::admin::{self, AdminState};
+use crate::builder::{Config, TelemetryBuilder};
+use crate::catalog::{self, Catalog, MetricKind};
+use crate::error::Error;
+use crate::global::{self, Installed};
+use crate::health::Health;
+use crate::logging::JsonLayer;
+use crate::series::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
+use crate::telemetry::Telemetry;
+
+/// How often the exporter's upkeep runs.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+impl TelemetryBuilder {
+    /// Installs the global recorder and the log subscriber, and starts the admin server.
+    ///
+    /// Serves on the current Tokio runtime, or on a thread of its own when called outside one. Fails,
+    /// changing nothing, when the catalog has conflicts, a setting is invalid, the admin address is
+    /// invalid or in use, or a recorder or subscriber is already installed. Logs one INFO line: the
+    /// service, its version, where the admin routes are served and how many metrics the catalog has.
+    pub fn install(self) -> Result<Telemetry, Error> {
+        if global::installed().is_some() {
+            return Err(Error::AlreadyInstalled);
+        }
+        let catalog = checked_catalog()?;
+        let config = self.check()?;
+        let listener = config.admin_addr.map(bind).transpose()?;
+        #[cfg(feature = "otlp")]
+        let trace_export = trace_export(&config)?;
+
+        let store = Arc::new(Store::new(limits(&config, catalog)));
+        set_recorder(&store)?;
+        if !global::install(Installed {
+            store: store.clone(),
+            clock: quanta::Clock::new(),
+        }) {
+            return Err(Error::AlreadyInstalled);
+        }
+        let Config {
+            service_name,
+            service_version,
+            checks,
+            check_timeout,
+            check_cache,
+            logs,
+            debug_sample_ratio,
+            shutdown_delay,
+            shutdown_timeout,
+            ..
+        } = config;
+        if let Some((output, filter)) = logs {
+            let layer = JsonLayer::new(output, debug_sample_ratio, &*store);
+            let subscriber = tracing_subscriber::registry().with(filter).with(layer);
+            #[cfg(feature = "otlp")]
+            let subscriber = subscriber.with(trace_export.as_ref().map(|e| e.layer()));
+            // Checked above that no subscriber is set; losing a race here only loses mvi's logs.
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        } else {
+            #[cfg(feature = "otlp")]
+            if let Some(export) = &trace_export {
+                let _ = tracing::subscriber::set_global_default(
+                    tracing_subscriber::registry().with(export.layer()),
+                );
+            }
+        }
+        declare(&store, catalog);
+        Health::describe(&*store);
+        let process = metrics_process::Collector::default();
+        process.describe();
+        admin::describe();
+        metrics::describe_gauge!(
+            "mvi_build_info",
+            "Service name and version; the value is always 1."
+        );
+        metrics::gauge!("mvi_build_info", "service" => service_name.clone(), "version" => service_version.clone())
+            .set(1.0);
+
+        let admin = Arc::new(AdminState {
+            store: store.clone(),
+            health: Health::new(checks, check_timeout, check_cache),
+            process,
+            tokio: tokio::runtime::Handle::try_current().ok(),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = vec![spawn(upkeep(store, stopped.clone()))];
+        let admin_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
+        if let Some(listener) = listener {
+            tasks.push(spawn(admin::serve(
+                listener,
+                admin::router(admin.clone()),
+                stopped,
+            )));
+        }
+        let admin_routes = admin_addr.map_or_else(
+            || "served by the application (Telemetry::admin_router)".to_string(),
+            |a| format!("http://{a}"),
+        );
+        tracing::info!(
+            target: "mvi",
+            service = %service_name,
+            version = %service_version,
+            admin = %admin_routes,
+            catalog_metrics = catalog.metrics().len(),
+            "telemetry installed"
+        );
+        Ok(Telemetry {
+            admin,
+            admin_addr,
+            service_name,
+            stopping: watch::channel(false).0,
+            stop,
+            tasks,
+            shutdown_delay,
+            shutdown_timeout,
+            #[cfg(feature = "otlp")]
+            trace_export,
+        })
+    }
+}
+
+/// The catalog, unless two declarations conflict.
+fn checked_catalog() -> Result<&'static Catalog, Error> {
+    let catalog = catalog::catalog();
+    if catalog.conflicts().is_empty() {
+        return Ok(catalog);
+    }
+    Err(Error::CatalogConflict {
+        conflicts: catalog
+            .conflicts()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    })
+}
+
+fn bind(addr: std::net::SocketAddr) -> Result<StdListener, Error> {
+    let listener = StdListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| Error::Bind { addr, source })?;
+    Ok(listener)
+}
+
+/// The store's rules: the global cap, each metric's own, and the bounds of histograms recorded by name.
+fn limits(config: &Config, catalog: &Catalog) -> Limits {
+    let mut bounds: HashMap<String, &'static [f64]> = HashMap::new();
+    let mut caps = HashMap::new();
+    for entry in catalog.metrics() {
+        if entry.kind == MetricKind::Histogram {
+            bounds.insert(entry.name.to_string(), entry.decls[0].buckets);
+        }
+        if let Some(cap) = entry.decls.iter().find_map(|d| d.max_series) {
+            caps.insert(entry.name.to_string(), cap);
+        }
+    }
+    for (name, b) in &config.buckets {
+        bounds.insert(name.clone(), b);
+    }
+    Limits {
+        max_series: config.max_series,
+        caps,
+        bounds,
+    }
+}
+
+fn set_recorder(store: &Arc<Store>) -> Result<(), Error> {
+    metrics::set_global_recorder(store.clone()).map_err(|_| {
+        if global::installed().is_some() {
+            Error::AlreadyInstalled
+        } else {
+            Error::ForeignRecorder
+        }
+    })
+}
+
+/// The OTLP exporter, when an endpoint is configured.
+#[cfg(feature = "otlp")]
+fn trace_export(config: &Config) -> Result<Option<crate::otel::TraceExport>, Error> {
+    let configured = config.otlp_endpoint.is_some()
+        || std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some();
+    if !configured {
+        return Ok(None);
+    }
+    crate::otel::TraceExport::new(&config.service_name, config.otlp_endpoint.as_deref())
+        .map(Some)
+        .map_err(|reason| Error::TraceExport { reason })
+}
+
+/// HELP/TYPE for every declared metric, and a zero-valued series for every label set known at compile
+/// time, each with its own declaration's labels and buckets.
+fn declare(store: &Store, catalog: &Catalog) {
+    use metrics::Recorder as _;
+    store.describe_counter(
+        OVERFLOW_METRIC.into(),
+        None,
+        "Calls recorded under `__overflow__` because a metric reached its label-set cap.".into(),
+    );
+    store.describe_counter(
+        SHAPE_CONFLICT_METRIC.into(),
+        None,
+        "Samples not exported because a call site fed an existing series with other buckets."
+            .into(),
+    );
+    for entry in catalog.metrics() {
+        let (name, help) = (entry.name.into(), entry.help.into());
+        match entry.kind {
+            MetricKind::Counter => store.describe_counter(name, None, help),
+            MetricKind::Gauge => store.describe_gauge(name, None, help),
+            MetricKind::Histogram => store.describe_histogram(name, None, help),
+        }
+        for decl in &entry.decls {
+            let names = decl.label_names();
+            let series = decl.zero_series();
+            if series.len() > store.cap(decl.name) {
+                continue;
+            }
+            for values in series {
+                let labels: Vec<Label> = names
+                    .iter()
+                    .zip(values)
+                    .map(|(k, v)| Label::from_static_parts(k, v))
+                    .collect();
+                let key = Key::from_parts(decl.name, labels);
+                match decl.kind {
+                    MetricKind::Counter => drop(store.counter(&key)),
+                    MetricKind::Gauge => drop(store.gauge(&key)),
+                    MetricKind::Histogram => drop(store.histogram(&key, decl.buckets)),
+                }
+            }
+        }
+    }
+}
+
+/// Runs a task on the current Tokio runtime, or on a small runtime of its own when there is none.
+/// The receiver completes when the task has finished.
+fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> oneshot::Receiver<()> {
+    let (done, finished) = oneshot::channel();
+    let task = async move {
+        task.await;
+        let _ = done.send(());
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => drop(handle.spawn(task)),
+        Err(_) => {
+            let thread = std::thread::Builder::new()
+                .name("mvi-admin".into())
+                .spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(task);
+                    }
+                });
+            drop(thread);
+        }
+    }
+    finished
+}
+
+async fn upkeep(store: Arc<Store>, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => store.run_upkeep(),
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Where every series lives: one store for every kind of call site, and the exposition.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `native.rs` | the series mvi keeps in plain atomics: counters and fixed-bucket histograms |
+//! | `buckets.rs` | the default buckets and the one rule set for bucket bounds |
+//! | `store.rs` | the store: every series by key, the per-metric cap on label sets and its overflow, a series' shape; it is also the global `metrics` recorder |
+//! | `label_sets.rs` | the capped cache of label sets a call site keeps in front of the store |
+//! | `render.rs` | the Prometheus text exposition |
+
+mod buckets;
+mod label_sets;
+mod native;
+mod render;
+mod store;
+
+pub use buckets::DEFAULT_BUCKETS;
+pub(crate) use buckets::check as check_buckets;
+pub(crate) use label_sets::LabelSets;
+pub use label_sets::OVERFLOW_VALUE;
+pub(crate) use native::{FixedHistogram, NativeCounter};
+pub(crate) use store::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
