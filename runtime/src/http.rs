@@ -19,6 +19,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
+use crate::context::{SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
 use crate::series::{FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
@@ -238,8 +239,12 @@ pub struct InFlight {
 impl InFlight {
     /// Runs the handler's body inside the server span; a panic becomes a 500 response.
     pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
-        let outcome = AssertUnwindSafe(body)
-            .catch_unwind()
+        let cx = SpanContext {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            flags: self.flags,
+        };
+        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), cx)
             .instrument(self.span.clone())
             .await;
         let outcome = outcome.map_err(|payload| {

@@ -11,12 +11,13 @@
 // | `series` | the one series store every call site records into, the per-metric cap, the exposition |
 // | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
 // | `site`, `http` | what `#[observe]` and `#[traced_handler]` call at run time |
-// | `logging`, `otel`, `trace_context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context |
+// | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
 // | `__private` | what generated code calls; not a stable API |
 mod admin;
 mod builder;
 mod catalog;
+pub mod context;
 mod error;
 mod global;
 mod health;
