@@ -250,17 +250,6 @@ pub(crate) fn check_label_name(name: &str, builtin: &[&str]) -> Result<(), Viola
     Ok(())
 }
 
-/// The closest of `candidates` to `word`, if it is close enough to be a likely typo. Distance is
-/// optimal string alignment, so a swap of two letters (`nmae`) is one edit.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::osa_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,20 +314,6 @@ mod tests {
                 .suggestion
                 .as_deref(),
             Some("user_tier")
-        );
-    }
-
-    #[test]
-    fn closest_finds_typos_only() {
-        assert_eq!(
-            closest("bukets", &["buckets", "name", "help"]),
-            Some("buckets")
-        );
-        assert_eq!(closest("zzz", &["buckets", "name", "help"]), None);
-        assert_eq!(closest("nmae", &["name", "help"]), Some("name"));
-        assert_eq!(
-            closest("conuter", &["counter", "histogram"]),
-            Some("counter")
         );
     }
 }
