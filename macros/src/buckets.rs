@@ -1,24 +1,185 @@
-//! Histogram buckets, computed and validated at compile time.
+//! Histogram buckets: the accepted forms, parsed, and every rule they must follow, checked, in this one
+//! place. The buckets are computed at compile time.
 //!
 //! Accepted forms: `exponential(start, factor, count)`, `linear(start, width, count)` and an explicit
 //! array `[0.005, 0.01, ...]`. Every error is spanned on the literal that breaks the rule.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitInt, UnOp};
 
 /// At most this many buckets per histogram.
-pub(crate) const MAX_BUCKETS: usize = 64;
+const MAX_BUCKETS: usize = 64;
 
-/// The buckets OpenTelemetry recommends for durations (`http.server.request.duration`), in seconds.
-pub(crate) const DEFAULT_SECONDS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
+const BUCKET_FORMS: &str = "expected `exponential(start, factor, count)`, `linear(start, width, count)` or a list like `[0.1, 0.5, 1.0]`";
+
+/// A bucket expression as written: the parse step's result, before any rule is checked.
+pub(crate) struct Spec {
+    /// The whole expression.
+    span: Span,
+    form: Form,
+}
+
+enum Form {
+    /// `exponential(start, factor, count)` or `linear(start, width, count)`.
+    Series {
+        growth: Growth,
+        start: Number,
+        step: Number,
+        count: LitInt,
+    },
+    List(Vec<Number>),
+}
+
+#[derive(Clone, Copy)]
+enum Growth {
+    Exponential,
+    Linear,
+}
+
+impl Growth {
+    fn name(self) -> &'static str {
+        match self {
+            Growth::Exponential => "exponential",
+            Growth::Linear => "linear",
+        }
+    }
+
+    /// What the step is called, and the value it must exceed.
+    fn step(self) -> (&'static str, f64) {
+        match self {
+            Growth::Exponential => ("factor", 1.0),
+            Growth::Linear => ("width", 0.0),
+        }
+    }
+
+    /// Bound `i` of a series.
+    fn bound(self, start: f64, step: f64, i: usize) -> f64 {
+        match self {
+            Growth::Exponential => start * step.powi(i as i32),
+            Growth::Linear => start + step * i as f64,
+        }
+    }
+}
 
 /// A number as written, with the span of its literal.
 struct Number {
     value: f64,
     span: Span,
+}
+
+impl Spec {
+    /// Reads a bucket expression; errors here are about its form, not its values.
+    pub(crate) fn parse(expr: &Expr) -> syn::Result<Spec> {
+        let form = match expr {
+            Expr::Call(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    return Err(syn::Error::new(call.func.span(), BUCKET_FORMS));
+                };
+                let name = func
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let growth = match name.as_str() {
+                    "exponential" => Growth::Exponential,
+                    "linear" => Growth::Linear,
+                    _ => return Err(syn::Error::new(func.span(), BUCKET_FORMS)),
+                };
+                let args: Vec<&Expr> = call.args.iter().collect();
+                let [start, step, count] = args[..] else {
+                    let (step, _) = growth.step();
+                    return Err(syn::Error::new(
+                        call.span(),
+                        format!("`{name}` takes 3 arguments: `{name}(start, {step}, count)`"),
+                    ));
+                };
+                Form::Series {
+                    growth,
+                    start: number(start)?,
+                    step: number(step)?,
+                    count: count_literal(count)?,
+                }
+            }
+            Expr::Array(array) => {
+                Form::List(array.elems.iter().map(number).collect::<syn::Result<_>>()?)
+            }
+            _ => return Err(syn::Error::new(expr.span(), BUCKET_FORMS)),
+        };
+        Ok(Spec {
+            span: expr.span(),
+            form,
+        })
+    }
+
+    /// Checks the rules (finite, positive, strictly increasing, 1 to 64 of them; an `exponential`
+    /// factor above 1, a `linear` width above 0) and computes the bucket bounds.
+    pub(crate) fn check(&self) -> syn::Result<Vec<f64>> {
+        let values: Vec<f64> = match &self.form {
+            Form::Series {
+                growth,
+                start,
+                step,
+                count,
+            } => {
+                let n = bucket_count(count)?;
+                let name = growth.name();
+                positive(start, &format!("`{name}` start"))?;
+                let (what, floor) = growth.step();
+                if !step.value.is_finite() || step.value <= floor {
+                    return Err(syn::Error::new(
+                        step.span,
+                        format!(
+                            "`{name}` {what} must be greater than {floor}, found {}",
+                            step.value
+                        ),
+                    ));
+                }
+                (0..n)
+                    .map(|i| tidy(growth.bound(start.value, step.value, i)))
+                    .collect()
+            }
+            Form::List(bounds) => {
+                if bounds.is_empty() {
+                    return Err(syn::Error::new(
+                        self.span,
+                        format!("bucket list is empty; give 1 to {MAX_BUCKETS} bucket bounds"),
+                    ));
+                }
+                if bounds.len() > MAX_BUCKETS {
+                    return Err(syn::Error::new(
+                        self.span,
+                        format!(
+                            "{} buckets given; at most {MAX_BUCKETS} are allowed",
+                            bounds.len()
+                        ),
+                    ));
+                }
+                let mut previous: Option<f64> = None;
+                for n in bounds {
+                    positive(n, "bucket bound")?;
+                    if let Some(p) = previous.filter(|p| n.value <= *p) {
+                        return Err(syn::Error::new(
+                            n.span,
+                            format!(
+                                "buckets must be strictly increasing: {} follows {p}",
+                                n.value
+                            ),
+                        ));
+                    }
+                    previous = Some(n.value);
+                }
+                bounds.iter().map(|n| n.value).collect()
+            }
+        };
+        if let Some(last) = values.last().filter(|v| !v.is_finite()) {
+            return Err(syn::Error::new(
+                self.span,
+                format!("the last bucket overflows to {last}; use fewer buckets"),
+            ));
+        }
+        Ok(values)
+    }
 }
 
 fn number(expr: &Expr) -> syn::Result<Number> {
@@ -53,26 +214,30 @@ fn number(expr: &Expr) -> syn::Result<Number> {
     }
 }
 
-fn count(expr: &Expr) -> syn::Result<usize> {
-    let Expr::Lit(ExprLit {
-        lit: Lit::Int(i), ..
-    }) = expr
-    else {
-        return Err(syn::Error::new(
+fn count_literal(expr: &Expr) -> syn::Result<LitInt> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => Ok(i.clone()),
+        _ => Err(syn::Error::new(
             expr.span(),
             "expected the bucket count as an integer literal",
-        ));
-    };
-    let n: usize = i.base10_parse().map_err(|_| {
-        syn::Error::new(i.span(), format!("bucket count must be 1 to {MAX_BUCKETS}"))
-    })?;
-    if n == 0 || n > MAX_BUCKETS {
-        return Err(syn::Error::new(
-            i.span(),
-            format!("bucket count must be 1 to {MAX_BUCKETS}, found {n}"),
-        ));
+        )),
     }
-    Ok(n)
+}
+
+fn bucket_count(lit: &LitInt) -> syn::Result<usize> {
+    match lit.base10_parse::<usize>() {
+        Ok(n) if (1..=MAX_BUCKETS).contains(&n) => Ok(n),
+        Ok(n) => Err(syn::Error::new(
+            lit.span(),
+            format!("bucket count must be 1 to {MAX_BUCKETS}, found {n}"),
+        )),
+        Err(_) => Err(syn::Error::new(
+            lit.span(),
+            format!("bucket count must be 1 to {MAX_BUCKETS}"),
+        )),
+    }
 }
 
 fn positive(n: &Number, what: &str) -> syn::Result<()> {
@@ -93,124 +258,14 @@ fn tidy(x: f64) -> f64 {
     format!("{x:.12e}").parse().unwrap_or(x)
 }
 
-/// Parses and validates a bucket expression.
-pub(crate) fn parse(expr: &Expr) -> syn::Result<Vec<f64>> {
-    let values = match expr {
-        Expr::Call(call) => {
-            let Expr::Path(func) = &*call.func else {
-                return Err(syn::Error::new(call.func.span(), BUCKET_FORMS));
-            };
-            let name = func
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let args: Vec<&Expr> = call.args.iter().collect();
-            if (name == "exponential" || name == "linear") && args.len() != 3 {
-                return Err(syn::Error::new(
-                    call.span(),
-                    format!(
-                        "`{name}` takes 3 arguments: `{name}({})`",
-                        if name == "linear" {
-                            "start, width, count"
-                        } else {
-                            "start, factor, count"
-                        }
-                    ),
-                ));
-            }
-            match name.as_str() {
-                "exponential" => {
-                    let (start, factor, n) = (number(args[0])?, number(args[1])?, count(args[2])?);
-                    positive(&start, "`exponential` start")?;
-                    if !factor.value.is_finite() || factor.value <= 1.0 {
-                        return Err(syn::Error::new(
-                            factor.span,
-                            format!(
-                                "`exponential` factor must be greater than 1, found {}",
-                                factor.value
-                            ),
-                        ));
-                    }
-                    (0..n)
-                        .map(|i| tidy(start.value * factor.value.powi(i as i32)))
-                        .collect::<Vec<_>>()
-                }
-                "linear" => {
-                    let (start, width, n) = (number(args[0])?, number(args[1])?, count(args[2])?);
-                    positive(&start, "`linear` start")?;
-                    if !width.value.is_finite() || width.value <= 0.0 {
-                        return Err(syn::Error::new(
-                            width.span,
-                            format!(
-                                "`linear` width must be greater than 0, found {}",
-                                width.value
-                            ),
-                        ));
-                    }
-                    (0..n)
-                        .map(|i| tidy(start.value + width.value * i as f64))
-                        .collect()
-                }
-                _ => return Err(syn::Error::new(func.span(), BUCKET_FORMS)),
-            }
-        }
-        Expr::Array(array) => {
-            if array.elems.is_empty() {
-                return Err(syn::Error::new(
-                    array.span(),
-                    "bucket list is empty; give 1 to 64 bucket bounds",
-                ));
-            }
-            if array.elems.len() > MAX_BUCKETS {
-                return Err(syn::Error::new(
-                    array.span(),
-                    format!(
-                        "{} buckets given; at most {MAX_BUCKETS} are allowed",
-                        array.elems.len()
-                    ),
-                ));
-            }
-            let mut values = Vec::with_capacity(array.elems.len());
-            let mut previous: Option<f64> = None;
-            for elem in &array.elems {
-                let n = number(elem)?;
-                positive(&n, "bucket bound")?;
-                if let Some(p) = previous {
-                    if n.value <= p {
-                        return Err(syn::Error::new(
-                            n.span,
-                            format!(
-                                "buckets must be strictly increasing: {} follows {p}",
-                                n.value
-                            ),
-                        ));
-                    }
-                }
-                previous = Some(n.value);
-                values.push(n.value);
-            }
-            values
-        }
-        _ => return Err(syn::Error::new(expr.span(), BUCKET_FORMS)),
-    };
-    if let Some(last) = values.last().filter(|v| !v.is_finite()) {
-        return Err(syn::Error::new(
-            expr.span(),
-            format!("the last bucket overflows to {last}; use fewer buckets"),
-        ));
-    }
-    Ok(values)
-}
-
-const BUCKET_FORMS: &str = "expected `exponential(start, factor, count)`, `linear(start, width, count)` or a list like `[0.1, 0.5, 1.0]`";
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn buckets(src: &str) -> Result<Vec<f64>, String> {
-        parse(&syn::parse_str(src).unwrap()).map_err(|e| e.to_string())
+        Spec::parse(&syn::parse_str(src).unwrap())
+            .and_then(|spec| spec.check())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -250,6 +305,12 @@ mod tests {
         assert!(buckets("[-1.0]").unwrap_err().contains("greater than 0"));
         assert!(buckets("[]").unwrap_err().contains("empty"));
         assert!(buckets("squares(1, 2)").unwrap_err().contains("expected"));
+        assert!(
+            buckets("linear(1, 2)")
+                .unwrap_err()
+                .contains("takes 3 arguments")
+        );
+        assert!(buckets("[0.1, x]").unwrap_err().contains("number literal"));
         assert!(
             buckets("exponential(1e300, 1e10, 64)")
                 .unwrap_err()

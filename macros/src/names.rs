@@ -1,7 +1,14 @@
 //! The metric contract: Prometheus naming rules and conventions, checked at compile time.
 //!
 //! Every check returns a message in the house voice (lower case, syntax in backticks) and, where one
-//! exists, a corrected name to suggest.
+//! exists, a corrected name to suggest that passes every rule.
+//!
+//! Beyond the data model's rules, these cover every lint `promtool check metrics` applies to names
+//! (client_golang's `promlint`), so nothing the macros accept is flagged later: `lintCounter`,
+//! `lintHistogramSummaryReserved`, `lintMetricUnits`, `lintUnitAbbreviations`, `lintMetricTypeInName`,
+//! `lintReservedChars`, `lintCamelCase`, and newer releases' `LintGauge` (`_timestamp_seconds`). Where
+//! promlint matches part of a name (`_ms_` or a final `_ms`), these look at every `_`-separated word,
+//! the first one too, which is stricter.
 
 /// What a metric is, as far as naming rules go.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -49,34 +56,100 @@ impl Violation {
 /// Suffixes Prometheus appends to histogram and summary series; a metric may not end in them.
 const RESERVED_SUFFIXES: &[&str] = &["_bucket", "_count", "_sum", "_created"];
 
-/// Abbreviated units and the base unit Prometheus wants instead.
-const ABBREVIATED_UNITS: &[(&str, &str)] = &[
-    ("ms", "seconds"),
-    ("msec", "seconds"),
-    ("msecs", "seconds"),
-    ("millis", "seconds"),
-    ("milliseconds", "seconds"),
-    ("us", "seconds"),
-    ("usec", "seconds"),
-    ("micros", "seconds"),
-    ("microseconds", "seconds"),
-    ("ns", "seconds"),
-    ("nanos", "seconds"),
-    ("nanoseconds", "seconds"),
-    ("sec", "seconds"),
-    ("secs", "seconds"),
-    ("min", "seconds"),
-    ("mins", "seconds"),
+/// Abbreviated units and the base unit to spell out instead (`None` where the abbreviation is
+/// ambiguous). promlint's list (`s`, `ms`, `us`, `ns`, `sec`, `b`, `kb`, `mb`, `gb`, `tb`, `pb`, `m`,
+/// `h`, `d`) and common variants it misses.
+const ABBREVIATED_UNITS: &[(&str, Option<&str>)] = &[
+    ("s", Some("seconds")),
+    ("sec", Some("seconds")),
+    ("secs", Some("seconds")),
+    ("ms", Some("seconds")),
+    ("msec", Some("seconds")),
+    ("msecs", Some("seconds")),
+    ("millis", Some("seconds")),
+    ("us", Some("seconds")),
+    ("usec", Some("seconds")),
+    ("micros", Some("seconds")),
+    ("ns", Some("seconds")),
+    ("nanos", Some("seconds")),
+    ("min", Some("seconds")),
+    ("mins", Some("seconds")),
+    ("h", Some("seconds")),
+    ("hrs", Some("seconds")),
+    ("d", Some("seconds")),
+    ("m", None),
+    ("b", Some("bytes")),
+    ("kb", Some("bytes")),
+    ("mb", Some("bytes")),
+    ("gb", Some("bytes")),
+    ("tb", Some("bytes")),
+    ("pb", Some("bytes")),
+    ("kib", Some("bytes")),
+    ("mib", Some("bytes")),
+    ("gib", Some("bytes")),
+];
+
+/// Units promlint knows, each with its base unit (`lintMetricUnits`): a word naming a unit that is not
+/// its own base, with or without a prefix from [`UNIT_PREFIXES`], is flagged.
+const UNITS: &[(&str, &str)] = &[
+    ("amperes", "amperes"),
+    ("bytes", "bytes"),
+    ("celsius", "celsius"),
+    ("grams", "grams"),
+    ("joules", "joules"),
+    ("kelvin", "kelvin"),
+    ("meters", "meters"),
+    ("metres", "metres"),
+    ("seconds", "seconds"),
+    ("volts", "volts"),
     ("minutes", "seconds"),
     ("hours", "seconds"),
-    ("hrs", "seconds"),
-    ("kb", "bytes"),
-    ("mb", "bytes"),
-    ("gb", "bytes"),
-    ("kib", "bytes"),
-    ("mib", "bytes"),
-    ("gib", "bytes"),
+    ("days", "seconds"),
+    ("weeks", "seconds"),
+    ("kelvins", "kelvin"),
+    ("fahrenheit", "celsius"),
+    ("rankine", "celsius"),
+    ("inches", "meters"),
+    ("yards", "meters"),
+    ("miles", "meters"),
+    ("bits", "bytes"),
+    ("calories", "joules"),
+    ("pounds", "grams"),
+    ("ounces", "grams"),
 ];
+
+/// Unit prefixes promlint knows (with its spelling `mibi`), and the IEC `mebi` it misses.
+const UNIT_PREFIXES: &[&str] = &[
+    "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto", "kilo", "kibi", "mega",
+    "mibi", "mebi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
+];
+
+/// Metric types, which the `# TYPE` line carries and a name should not repeat (`lintMetricTypeInName`).
+const TYPE_NAMES: &[&str] = &["counter", "gauge", "histogram", "summary"];
+
+/// The base unit of a word naming a unit other than its base (`milliseconds`, `kilobytes`, `hours`).
+fn non_base_unit(word: &str) -> Option<&'static str> {
+    let base_of = |unit: &str| {
+        UNITS
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map(|(_, base)| *base)
+    };
+    UNIT_PREFIXES
+        .iter()
+        .find_map(|p| word.strip_prefix(p).and_then(base_of))
+        .or_else(|| base_of(word))
+        .filter(|base| *base != word)
+}
+
+/// `name` with its `_`-separated word `i` replaced (or removed, for `None`).
+fn replace_word(name: &str, i: usize, with: Option<&str>) -> String {
+    name.split('_')
+        .enumerate()
+        .filter_map(|(j, w)| if j == i { with } else { Some(w) })
+        .collect::<Vec<_>>()
+        .join("_")
+}
 
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
@@ -160,8 +233,45 @@ fn check_charset(name: &str, what: &str) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Checks a metric name against Prometheus' rules and naming conventions for its kind.
+/// Checks a metric name against Prometheus' rules and naming conventions for its kind. The
+/// suggestion, when there is one, passes every rule.
 pub(crate) fn check_metric_name(name: &str, kind: Kind) -> Result<(), Violation> {
+    with_passing_suggestion(name, |n| metric_rule(n, kind))
+}
+
+/// Checks one label name. `builtin` are the labels the macro adds itself (they may not be redefined).
+/// The suggestion, when there is one, passes every rule.
+pub(crate) fn check_label_name(name: &str, builtin: &[&str]) -> Result<(), Violation> {
+    with_passing_suggestion(name, |n| label_rule(n, builtin))
+}
+
+/// The first rule `name` breaks. Each rule suggests the fix for itself alone; the next rule's fix is
+/// applied to that, until the suggestion passes them all. A fix that breaks a rule without a fix is
+/// not suggested.
+fn with_passing_suggestion(
+    name: &str,
+    rule: impl Fn(&str) -> Result<(), Violation>,
+) -> Result<(), Violation> {
+    let Err(mut violation) = rule(name) else {
+        return Ok(());
+    };
+    let mut next = violation.suggestion.take();
+    // Each fix removes a problem; the bound only guards against two fixes undoing each other.
+    for _ in 0..8 {
+        let Some(candidate) = next else { break };
+        match rule(&candidate) {
+            Ok(()) => {
+                violation.suggestion = Some(candidate);
+                break;
+            }
+            Err(v) => next = v.suggestion,
+        }
+    }
+    Err(violation)
+}
+
+/// The first rule `name` breaks, with the fix for that rule alone.
+fn metric_rule(name: &str, kind: Kind) -> Result<(), Violation> {
     check_charset(name, "metric")?;
     for suffix in RESERVED_SUFFIXES {
         if let Some(stem) = name.strip_suffix(suffix) {
@@ -178,21 +288,35 @@ pub(crate) fn check_metric_name(name: &str, kind: Kind) -> Result<(), Violation>
             ));
         }
     }
-    let segments: Vec<&str> = name.split('_').collect();
-    for (i, seg) in segments.iter().enumerate() {
-        let lower = seg.to_ascii_lowercase();
-        if let Some((_, base)) = ABBREVIATED_UNITS.iter().find(|(abbr, _)| *abbr == lower) {
-            let mut fixed: Vec<&str> = segments.clone();
-            fixed[i] = base;
-            let mut fixed = fixed.join("_");
-            if kind == Kind::Counter && !fixed.ends_with("_total") {
-                fixed.push_str("_total");
-            }
+    for (i, word) in name.split('_').enumerate() {
+        if let Some((_, base)) = ABBREVIATED_UNITS.iter().find(|(abbr, _)| *abbr == word) {
+            let message = match base {
+                Some(base) => format!(
+                    "metric name `{name}` uses the abbreviated unit `_{word}`; Prometheus names use base units (`_{base}`)"
+                ),
+                None => format!(
+                    "metric name `{name}` uses the abbreviated unit `_{word}`; Prometheus names spell out base units (`_seconds`, `_meters`)"
+                ),
+            };
+            return Err(Violation::new(
+                message,
+                base.map(|b| replace_word(name, i, Some(b))),
+            ));
+        }
+        if let Some(base) = non_base_unit(word) {
             return Err(Violation::new(
                 format!(
-                    "metric name `{name}` uses the abbreviated unit `_{seg}`; Prometheus names use base units (`_{base}`)"
+                    "metric name `{name}` uses the unit `_{word}`; Prometheus names use the base unit `_{base}`"
                 ),
-                Some(fixed),
+                Some(replace_word(name, i, Some(base))),
+            ));
+        }
+        if let Some(ty) = TYPE_NAMES.iter().find(|t| **t == word).filter(|_| i > 0) {
+            return Err(Violation::new(
+                format!(
+                    "metric name `{name}` includes the metric type `_{ty}`, which the exposition already states"
+                ),
+                Some(replace_word(name, i, None)),
             ));
         }
     }
@@ -219,12 +343,19 @@ pub(crate) fn check_metric_name(name: &str, kind: Kind) -> Result<(), Violation>
             format!("duration histogram name `{name}` must end in `_seconds`"),
             Some(format!("{name}_seconds")),
         )),
+        Kind::DurationHistogram if name.ends_with("_timestamp_seconds") => Err(Violation::new(
+            format!(
+                "duration histogram name `{name}` ends in `_timestamp_seconds`, which Prometheus keeps for gauges holding a point in time"
+            ),
+            name.strip_suffix("_timestamp_seconds")
+                .map(|stem| format!("{stem}_duration_seconds")),
+        )),
         _ => Ok(()),
     }
 }
 
-/// Checks one label name. `builtin` are the labels the macro adds itself (they may not be redefined).
-pub(crate) fn check_label_name(name: &str, builtin: &[&str]) -> Result<(), Violation> {
+/// The first rule a label name breaks, with the fix for that rule alone.
+fn label_rule(name: &str, builtin: &[&str]) -> Result<(), Violation> {
     check_charset(name, "label")?;
     if name == "le" || name == "quantile" {
         return Err(Violation::new(
@@ -248,17 +379,6 @@ pub(crate) fn check_label_name(name: &str, builtin: &[&str]) -> Result<(), Viola
         ));
     }
     Ok(())
-}
-
-/// The closest of `candidates` to `word`, if it is close enough to be a likely typo. Distance is
-/// optimal string alignment, so a swap of two letters (`nmae`) is one edit.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::osa_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -328,17 +448,240 @@ mod tests {
         );
     }
 
+    /// A name each rule mirrored from promtool flags, with the fix suggested.
+    const PROMTOOL_CASES: &[(&str, Kind, Option<&str>)] = &[
+        // lintUnitAbbreviations
+        (
+            "uploaded_b_total",
+            Kind::Counter,
+            Some("uploaded_bytes_total"),
+        ),
+        ("disk_tb", Kind::Gauge, Some("disk_bytes")),
+        ("archive_pb", Kind::Gauge, Some("archive_bytes")),
+        ("wait_s", Kind::DurationHistogram, Some("wait_seconds")),
+        ("uptime_h", Kind::Gauge, Some("uptime_seconds")),
+        ("retention_d", Kind::Gauge, Some("retention_seconds")),
+        ("distance_m", Kind::Gauge, None),
+        // lintMetricUnits: non-base units, with or without a prefix
+        (
+            "uploaded_kilobytes_total",
+            Kind::Counter,
+            Some("uploaded_bytes_total"),
+        ),
+        (
+            "checkout_milliseconds",
+            Kind::DurationHistogram,
+            Some("checkout_seconds"),
+        ),
+        ("uptime_hours", Kind::Gauge, Some("uptime_seconds")),
+        ("cpu_fahrenheit", Kind::Gauge, Some("cpu_celsius")),
+        ("link_bits_total", Kind::Counter, Some("link_bytes_total")),
+        ("payload_kilograms", Kind::Gauge, Some("payload_grams")),
+        ("heap_mibibytes", Kind::Gauge, Some("heap_bytes")),
+        (
+            "minutes_waited_total",
+            Kind::Counter,
+            Some("seconds_waited_total"),
+        ),
+        // lintMetricTypeInName
+        ("jobs_gauge", Kind::Gauge, Some("jobs")),
+        ("orders_counter_total", Kind::Counter, Some("orders_total")),
+        (
+            "latency_histogram_seconds",
+            Kind::DurationHistogram,
+            Some("latency_seconds"),
+        ),
+        (
+            "latency_summary_seconds",
+            Kind::DurationHistogram,
+            Some("latency_seconds"),
+        ),
+    ];
+
+    /// Names rejected here that promtool 2.42 lets through: an abbreviation as the first word, and
+    /// newer promlint's `LintGauge` (`_timestamp_seconds` is for gauges).
+    const STRICTER_CASES: &[(&str, Kind, Option<&str>)] = &[
+        ("ms_spent_total", Kind::Counter, Some("seconds_spent_total")),
+        (
+            "job_timestamp_seconds",
+            Kind::DurationHistogram,
+            Some("job_duration_seconds"),
+        ),
+    ];
+
     #[test]
-    fn closest_finds_typos_only() {
+    fn promtool_rules() {
+        for &(name, kind, fixed) in PROMTOOL_CASES.iter().chain(STRICTER_CASES) {
+            let v = check_metric_name(name, kind).expect_err(name);
+            assert_eq!(v.suggestion.as_deref(), fixed, "{name}: {}", v.message);
+        }
+        for (name, kind) in [
+            ("heap_bytes", Kind::Gauge),
+            ("thermometers_total", Kind::Counter),
+            ("build_seconds", Kind::DurationHistogram),
+            ("counter_resets_total", Kind::Counter),
+            ("gauges_read_total", Kind::Counter),
+        ] {
+            assert!(check_metric_name(name, kind).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn suggestions_pass_every_rule() {
         assert_eq!(
-            closest("bukets", &["buckets", "name", "help"]),
-            Some("buckets")
+            suggestion("latency_ms_total", Kind::Gauge).as_deref(),
+            Some("latency_seconds")
         );
-        assert_eq!(closest("zzz", &["buckets", "name", "help"]), None);
-        assert_eq!(closest("nmae", &["name", "help"]), Some("name"));
         assert_eq!(
-            closest("conuter", &["counter", "histogram"]),
-            Some("counter")
+            suggestion("jobs:gauge_total", Kind::Gauge).as_deref(),
+            Some("jobs")
         );
+        // `__le` would become `le`, which is reserved and has no fix: no suggestion.
+        assert_eq!(check_label_name("__le", &[]).unwrap_err().suggestion, None);
+    }
+
+    /// Every name these rules accept, and every name they suggest, passes `promtool check metrics`;
+    /// so every name promtool flags is rejected here. Without promtool this is skipped with the reason
+    /// on stderr, unless `CI` is set.
+    #[test]
+    fn agree_with_promtool() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+
+        let words = [
+            "orders",
+            "s",
+            "ms",
+            "sec",
+            "secs",
+            "b",
+            "kb",
+            "tb",
+            "m",
+            "h",
+            "d",
+            "bits",
+            "bytes",
+            "kilobytes",
+            "milliseconds",
+            "minutes",
+            "hours",
+            "celsius",
+            "kelvins",
+            "counter",
+            "gauge",
+            "histogram",
+            "summary",
+            "created",
+            "timestamp",
+            "info",
+            "thermometers",
+        ];
+        let mut probes: Vec<(String, Kind)> = Vec::new();
+        for kind in [Kind::Counter, Kind::Gauge, Kind::DurationHistogram] {
+            for w in words {
+                for stem in [format!("x_{w}"), format!("{w}_x"), format!("x_{w}_y")] {
+                    for name in [
+                        stem.clone(),
+                        format!("{stem}_total"),
+                        format!("{stem}_seconds"),
+                    ] {
+                        if let Err(v) = check_metric_name(&name, kind) {
+                            probes.extend(v.suggestion.map(|s| (s, kind)));
+                        }
+                        probes.push((name, kind));
+                    }
+                }
+            }
+            let cases = PROMTOOL_CASES.iter().chain(STRICTER_CASES);
+            for &(name, k, fixed) in cases.filter(|c| c.1 == kind) {
+                probes.push((name.to_string(), k));
+                probes.extend(fixed.map(|f| (f.to_string(), k)));
+            }
+        }
+        let labels = [
+            "region", "userTier", "UserTier", "le", "quantile", "_x", "__x", "tier_ms",
+        ];
+        // One exposition per kind: a name is one family. Names ending in a series suffix (rejected
+        // anyway) are left out: in a histogram exposition they would read as another's samples.
+        for kind in [Kind::Counter, Kind::Gauge, Kind::DurationHistogram] {
+            let mut names: Vec<&str> = probes
+                .iter()
+                .filter(|(n, k)| *k == kind && !RESERVED_SUFFIXES.iter().any(|s| n.ends_with(s)))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut text = String::new();
+            for name in &names {
+                let (ty, samples) = match kind {
+                    Kind::Counter => ("counter", format!("{name} 1\n")),
+                    Kind::Gauge => ("gauge", format!("{name} 1\n")),
+                    Kind::DurationHistogram => (
+                        "histogram",
+                        format!("{name}_bucket{{le=\"+Inf\"}} 1\n{name}_sum 1\n{name}_count 1\n"),
+                    ),
+                };
+                text += &format!("# HELP {name} Probe.\n# TYPE {name} {ty}\n{samples}");
+            }
+            if kind == Kind::Gauge {
+                for (i, label) in labels.iter().enumerate() {
+                    text +=
+                        &format!("# HELP label_probe_{i} Probe.\n# TYPE label_probe_{i} gauge\n");
+                    text += &format!("label_probe_{i}{{{label}=\"x\"}} 1\n");
+                }
+            }
+            let child = Command::new("promtool")
+                .args(["check", "metrics"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn();
+            let mut child = match child {
+                Ok(child) => child,
+                Err(e) if std::env::var_os("CI").is_none() => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "skipping `promtool check metrics` of the name rules: cannot run `promtool` ({e}); install Debian's `prometheus` package, or set `CI` to make this a failure"
+                    );
+                    return;
+                }
+                Err(e) => panic!("promtool is required when `CI` is set: {e}"),
+            };
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            let findings =
+                String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+            assert!(!findings.contains("error while linting"), "{findings}");
+            let flagged = |family: &str| {
+                findings
+                    .lines()
+                    .any(|l| l.strip_prefix(family).is_some_and(|r| r.starts_with(' ')))
+            };
+            for name in &names {
+                if check_metric_name(name, kind).is_ok() {
+                    assert!(
+                        !flagged(name),
+                        "`{name}` is accepted, but promtool flags it"
+                    );
+                } else if PROMTOOL_CASES.iter().any(|c| c.0 == *name) {
+                    assert!(flagged(name), "promtool does not flag `{name}`");
+                }
+            }
+            if kind == Kind::Gauge {
+                for (i, label) in labels.iter().enumerate() {
+                    let accepted = check_label_name(label, &[]).is_ok();
+                    assert!(
+                        !(accepted && flagged(&format!("label_probe_{i}"))),
+                        "label `{label}` is accepted, but promtool flags it"
+                    );
+                }
+            }
+        }
     }
 }

@@ -21,44 +21,64 @@ pub async fn get(url: &str) -> (u16, String, String) {
     )
 }
 
-/// Runs `promtool check metrics` on an exposition. `None` when promtool is not installed outside CI
-/// (the reason is printed); panics when it is missing in CI (`CI=true`).
+/// Runs `promtool check metrics` on an exposition; returns what promtool printed (empty when it has no
+/// finding). `None` when promtool cannot run (see [`promtool`]).
 pub fn promtool_check(exposition: &str) -> Option<String> {
+    let (ok, findings) = promtool(&["check", "metrics"], Some(exposition))?;
+    assert!(ok || !findings.is_empty(), "promtool failed without output");
+    Some(findings)
+}
+
+/// Runs the real `promtool` with `args`, writing `stdin` to it; returns whether it succeeded and what it
+/// printed. When promtool cannot run: with `CI` set (to anything) that is a failure; otherwise the
+/// reason is written where `cargo test` shows it and the caller skips its check (`None`).
+pub fn promtool(args: &[&str], stdin: Option<&str>) -> Option<(bool, String)> {
     let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
     let mut child = match child {
         Ok(child) => child,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("promtool is required in CI (Debian package `prometheus`): {e}")
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "promtool is required when `CI` is set: cannot run `promtool` ({e}); install Debian's `prometheus` package"
+            )
         }
         Err(e) => {
-            eprintln!(
-                "skipping promtool check: cannot run `promtool` ({e}); install Debian's `prometheus` package"
-            );
+            skip(&format!(
+                "`promtool {}`: cannot run `promtool` ({e}); install Debian's `prometheus` package, or set `CI` to make this a failure",
+                args.join(" ")
+            ));
             return None;
         }
     };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(exposition.as_bytes())
-        .expect("write to promtool");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write to promtool");
+    }
     let out = child.wait_with_output().expect("promtool runs");
-    let findings = format!(
+    let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.status.success() || !findings.is_empty(),
-        "promtool failed without output"
-    );
-    Some(findings)
+    Some((out.status.success(), printed))
+}
+
+/// Says why a check is skipped, on the process' stderr: libtest captures `eprintln!` of a passing test,
+/// but not writes to the stderr handle, so the reason shows in `cargo test` output.
+pub fn skip(reason: &str) {
+    let _ = writeln!(std::io::stderr(), "skipping {reason}");
 }
 
 /// The value of the one sample line that starts with `series` (name and labels exactly as rendered).

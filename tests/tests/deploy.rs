@@ -1,33 +1,12 @@
 //! The files in `deploy/` are valid for the tools that read them.
 
+use mvi_tests::promtool;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn deploy(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../deploy")
         .join(path)
-}
-
-/// Runs promtool; `None` (with the reason printed) when it is missing outside CI.
-fn promtool(args: &[&str]) -> Option<(bool, String)> {
-    match Command::new("promtool").args(args).output() {
-        Ok(out) => Some((
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("promtool is required in CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: cannot run promtool ({e}); install Debian's `prometheus` package");
-            None
-        }
-    }
 }
 
 #[test]
@@ -40,9 +19,10 @@ fn prometheus_config_rules_and_rule_tests_pass_promtool() {
         vec!["check", "rules", rules.to_str().unwrap()],
         vec!["test", "rules", tests.to_str().unwrap()],
     ] {
-        if let Some((ok, output)) = promtool(&args) {
-            assert!(ok, "promtool {args:?} failed:\n{output}");
-        }
+        let Some((ok, output)) = promtool(&args, None) else {
+            return;
+        };
+        assert!(ok, "promtool {args:?} failed:\n{output}");
     }
 }
 
@@ -226,7 +206,7 @@ fn dashboard_queries_are_valid_promql() {
     }
     let path = std::env::temp_dir().join(format!("mvi-dashboard-rules-{}.yml", std::process::id()));
     std::fs::write(&path, file).unwrap();
-    let checked = promtool(&["check", "rules", path.to_str().unwrap()]);
+    let checked = promtool(&["check", "rules", path.to_str().unwrap()], None);
     let _ = std::fs::remove_file(&path);
     if let Some((ok, output)) = checked {
         assert!(ok, "promtool rejects a dashboard query:\n{output}");

@@ -1,0 +1,110 @@
+//! Expansion step of `#[traced_handler]`: prints the checked handler; nothing here can fail.
+//!
+//! The handler gains a first argument, an extractor that reads the method, the matched route and the
+//! trace headers without touching the body, and its output is wrapped in `Traced<_>`, whose
+//! `IntoResponse` records the status. The body is kept as tokens inside an `async move` block.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{ItemFn, ReturnType};
+
+use super::valid::{Handler, REQUESTS};
+use crate::decl::Decl;
+use crate::names::Kind;
+use crate::ty;
+
+const LABELS: [&str; 3] = ["method", "route", "status"];
+
+pub(crate) fn expand(handler: Handler) -> TokenStream {
+    let Handler {
+        f,
+        krate,
+        duration,
+        buckets,
+    } = handler;
+    let ItemFn {
+        attrs,
+        vis,
+        modifiers: _,
+        mut sig,
+        block,
+    } = f;
+    let private = quote!(#krate::__private);
+    let handler = sig.ident.to_string();
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let pinned = ty::pinned_output(&sig.output);
+    // Each extractor is wrapped so that its rejection reaches the handler as a response to record,
+    // instead of being answered by axum before the handler (and its metrics) run. The user's patterns
+    // are bound from the unwrapped values before the body starts.
+    let count = sig.inputs.len();
+    let mut unwrap = Vec::new();
+    for (i, arg) in sig.inputs.iter_mut().enumerate() {
+        let syn::FnArg::Typed(typed) = arg else {
+            continue;
+        };
+        let ident = format_ident!("__mvi_arg{}", i);
+        let (attrs, pat, ty) = (&typed.attrs, &typed.pat, &typed.ty);
+        unwrap.push(quote! {
+            #(#attrs)*
+            let #pat = match #ident.0 {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(rejection) => return __mvi_flight.rejected(rejection),
+            };
+        });
+        let wrapper = if i + 1 == count {
+            quote!(#private::http::ExtractLast<#ty>)
+        } else {
+            quote!(#private::http::Extract<#ty>)
+        };
+        *arg = syn::parse_quote!(#ident: #wrapper);
+    }
+    let ctx_arg: syn::FnArg = syn::parse_quote!(__mvi_request: #private::http::RequestContext);
+    sig.inputs.insert(0, ctx_arg);
+    let wrapped: syn::Type = syn::parse_quote!(#private::http::Traced<#output>);
+    sig.output = ReturnType::Type(Default::default(), Box::new(wrapped));
+    // A non-`Send` body is reported at the handler's `async` keyword, with rustc's note pointing at the
+    // value held across an `.await` in the user's code.
+    let send_span = sig.asyncness.map_or_else(|| sig.ident.span(), |a| a.span);
+    let requests = Decl {
+        krate: &krate,
+        ident: syn::Ident::new("__MVI_HTTP_REQUESTS", Span::call_site()),
+        span: Span::call_site(),
+        name: REQUESTS,
+        kind: Kind::Counter,
+        help: "HTTP requests served, by method, route and status.",
+        labels: LABELS.to_vec(),
+        typed_labels: quote!(&[]),
+        typed_values: quote!(&[]),
+        buckets: None,
+        max_series: None,
+        series: Vec::new(),
+        function: &handler,
+    };
+    let requests_decl = quote!(#requests);
+    let duration = Decl {
+        ident: syn::Ident::new("__MVI_HTTP_DURATION", Span::call_site()),
+        name: &duration,
+        kind: Kind::DurationHistogram,
+        help: "HTTP request duration in seconds, by method, route and status.",
+        buckets: buckets.as_deref(),
+        ..requests
+    };
+    let user_body = quote_spanned!(send_span=> async move #block);
+    let body_ident = syn::Ident::new("__mvi_body", send_span);
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #requests_decl
+            #duration
+            static __MVI_HANDLER: #private::http::HandlerSite =
+                #private::http::HandlerSite::new(&__MVI_HTTP_REQUESTS, &__MVI_HTTP_DURATION);
+            let __mvi_flight = __MVI_HANDLER.begin(__mvi_request);
+            #(#unwrap)*
+            let #body_ident = #private::pin_output::<#pinned, _>(#user_body);
+            __mvi_flight.run(#private::http::assert_send(#body_ident)).await
+        }
+    }
+}

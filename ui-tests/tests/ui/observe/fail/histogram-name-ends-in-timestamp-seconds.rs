@@ -1,0 +1,4 @@
+#[mvi::observe(histogram(name = "job_timestamp_seconds"))]
+fn work() {}
+
+fn main() {}

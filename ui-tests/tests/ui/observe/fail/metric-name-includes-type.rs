@@ -1,0 +1,4 @@
+#[mvi::observe(concurrency(name = "jobs_gauge"))]
+fn work() {}
+
+fn main() {}
