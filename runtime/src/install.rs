@@ -40,6 +40,7 @@ impl TelemetryBuilder {
         let trace_export = trace_export(&config)?;
 
         let store = Arc::new(Store::new(limits(&config, catalog)));
+        store.read_at_scrape(crate::declared::read_callbacks);
         set_recorder(&store)?;
         if !global::install(Installed {
             store: store.clone(),

@@ -7,6 +7,8 @@
 //! | `store.rs` | the store: every series by key, the per-metric cap on label sets and its overflow, a series' shape; it is also the global `metrics` recorder |
 //! | `label_sets.rs` | the capped cache of label sets a call site keeps in front of the store |
 //! | `render.rs` | the Prometheus text exposition |
+//!
+//! Gauges read at scrape time are read by `crate::declared` and rendered here, as they are read.
 
 mod buckets;
 mod label_sets;
@@ -19,4 +21,4 @@ pub(crate) use buckets::check as check_buckets;
 pub(crate) use label_sets::LabelSets;
 pub use label_sets::OVERFLOW_VALUE;
 pub(crate) use native::{FixedHistogram, NativeCounter};
-pub(crate) use store::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
+pub(crate) use store::{Limits, OVERFLOW_METRIC, ReadFamily, SHAPE_CONFLICT_METRIC, Store};

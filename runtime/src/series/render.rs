@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use metrics::Key;
 
 use super::native::{FixedHistogram, NativeCounter};
+use super::store::ReadFamily;
 
 /// Writes every counter family, sorted by name, each member sorted by labels.
 pub(crate) fn counters<'a>(
@@ -59,6 +60,23 @@ pub(crate) fn histograms<'a>(
                 "{name}_count{} {}",
                 label_set(&labels, None),
                 snapshot.count
+            );
+        }
+    }
+}
+
+/// Writes the gauge families read at this scrape, each member in the order read.
+pub(crate) fn read_gauges(out: &mut String, families: &[ReadFamily]) {
+    for family in families.iter().filter(|f| !f.samples.is_empty()) {
+        let name = sanitize_name(family.name);
+        let help = family.help.to_string();
+        header(out, &name, "gauge", Some(&help));
+        for (key, value) in &family.samples {
+            let _ = writeln!(
+                out,
+                "{name}{} {}",
+                label_set(&labels(key), None),
+                fmt_f64(*value)
             );
         }
     }

@@ -9,10 +9,11 @@
 //!   `mvi_series_shape_conflicts_total{metric}` and logged once per metric.
 //!
 //! Counters and histograms are kept here in plain atomics ([`NativeCounter`], [`FixedHistogram`]);
-//! gauges are handed to `metrics-exporter-prometheus`, which keeps and renders them.
+//! gauges are handed to `metrics-exporter-prometheus`, which keeps and renders them. Gauges read at
+//! scrape time are read by the [`ReadAtScrape`] function `install` sets, and rendered as they are read.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use metrics::{Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -38,6 +39,18 @@ pub(crate) struct Limits {
     /// `histogram_buckets`, else the catalog's first declaration; else [`DEFAULT_BUCKETS`].
     pub(crate) bounds: HashMap<String, &'static [f64]>,
 }
+
+/// A gauge family read at each scrape (`gauge(callback)` of `mvi::metrics!`): its name, HELP, and the
+/// value of each label set, in order. Nothing of it is kept between scrapes.
+#[derive(Debug)]
+pub(crate) struct ReadFamily {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) samples: Vec<(Key, f64)>,
+}
+
+/// What reads the gauge families of [`ReadFamily`] at each scrape.
+pub(crate) type ReadAtScrape = fn(&Store) -> Vec<ReadFamily>;
 
 /// One series.
 #[derive(Clone, Debug)]
@@ -68,6 +81,7 @@ pub(crate) struct Store {
     series: RwLock<HashMap<Key, Series>>,
     families: Mutex<HashMap<String, Family>>,
     help: RwLock<HashMap<String, String>>,
+    read_at_scrape: OnceLock<ReadAtScrape>,
 }
 
 impl Store {
@@ -80,7 +94,13 @@ impl Store {
             series: RwLock::default(),
             families: Mutex::default(),
             help: RwLock::default(),
+            read_at_scrape: OnceLock::new(),
         }
+    }
+
+    /// Sets what reads the gauges read at each scrape (once).
+    pub(crate) fn read_at_scrape(&self, read: ReadAtScrape) {
+        let _ = self.read_at_scrape.set(read);
     }
 
     /// The most label sets `metric` may have.
@@ -243,6 +263,8 @@ impl Store {
 
     /// The whole exposition: the exporter's gauges, then the counters and histograms kept here.
     pub(crate) fn render(&self) -> String {
+        // Read before any lock is taken: a reader may record an overflow here.
+        let read = self.read_at_scrape.get().map(|read| read(self));
         let mut out = self.exporter_handle.render();
         let help = self.help.read().unwrap_or_else(|e| e.into_inner());
         let series = self.read();
@@ -262,6 +284,7 @@ impl Store {
                 _ => None,
             }),
         );
+        render::read_gauges(&mut out, read.as_deref().unwrap_or_default());
         out
     }
 

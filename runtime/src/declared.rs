@@ -1,0 +1,376 @@
+//! Metrics declared with `mvi::metrics!`: counters, gauges, gauges read at scrape time and value
+//! histograms, each a `static` whose type the macro generates, with methods that take the label values
+//! as typed arguments and call the types here.
+//!
+//! A declared metric keeps its series the way an `#[observe]` site does. Before `install`, every call
+//! goes through the `metrics` facade, so whatever recorder is current (a test's in-memory one) sees it,
+//! and no handle made then is kept. After it, the series come from the store once and are kept: a
+//! closed label set (enums, `bool`) in a table indexed by [`Labels::index`] (no hashing), an open one
+//! (`&str`, integers) in a [`LabelSets`] cache capped by the store, past which new label sets are
+//! recorded as `__overflow__`.
+//!
+//! A gauge read at scrape time (`gauge(callback)`) keeps no series: its callback runs at each scrape
+//! and reports the value of each label set, and only what it reports is exported, under the same cap.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, RwLock};
+
+use metrics::{HistogramFn, Key, Label, Level, Metadata, Recorder};
+
+use crate::__private::WithLabels;
+use crate::catalog::MetricDecl;
+use crate::global;
+use crate::label::{Labels, combinations};
+use crate::series::{FixedHistogram, LabelSets, NativeCounter, OVERFLOW_VALUE, ReadFamily, Store};
+
+static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// A counter declared with `mvi::metrics!`.
+pub struct Counter {
+    decl: &'static MetricDecl,
+    series: Series<Arc<NativeCounter>>,
+}
+
+/// A gauge declared with `mvi::metrics!`, set by the application.
+pub struct Gauge {
+    decl: &'static MetricDecl,
+    series: Series<metrics::Gauge>,
+}
+
+/// A histogram declared with `mvi::metrics!`, with the buckets of its declaration.
+pub struct Histogram {
+    decl: &'static MetricDecl,
+    series: Series<Arc<FixedHistogram>>,
+}
+
+/// A gauge declared with `mvi::metrics!` as `gauge(callback)`: read at each scrape.
+pub struct CallbackGauge {
+    decl: &'static MetricDecl,
+    read: RwLock<Option<Arc<Read>>>,
+    /// Set once the gauge is in [`CALLBACK_GAUGES`].
+    listed: Once,
+    /// Set once a panic of its callback has been logged.
+    panic_logged: AtomicBool,
+}
+
+/// A callback: it calls its argument with each label set's value and values.
+type Read = dyn Fn(&mut dyn FnMut(f64, &[&str])) + Send + Sync;
+
+/// Every gauge with a callback, in the order they were first registered.
+static CALLBACK_GAUGES: Mutex<Vec<&'static CallbackGauge>> = Mutex::new(Vec::new());
+
+impl Counter {
+    #[doc(hidden)]
+    pub const fn new(decl: &'static MetricDecl) -> Self {
+        Counter {
+            decl,
+            series: Series::new(),
+        }
+    }
+
+    /// Adds `n` to the series of `labels`.
+    #[inline]
+    pub fn add<L: Labels + ?Sized>(&self, n: u64, labels: &L) {
+        match global::installed() {
+            Some(installed) => self
+                .series
+                .get(&installed.store, self.decl, labels, Store::counter)
+                .add(n),
+            None => facade(self.decl, labels, |r, key| {
+                r.register_counter(key, &META).increment(n);
+            }),
+        }
+    }
+}
+
+impl Gauge {
+    #[doc(hidden)]
+    pub const fn new(decl: &'static MetricDecl) -> Self {
+        Gauge {
+            decl,
+            series: Series::new(),
+        }
+    }
+
+    /// Sets the series of `labels` to `value`.
+    #[inline]
+    pub fn set<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
+        self.with(labels, |g| g.set(value));
+    }
+
+    /// Adds `delta` to the series of `labels`.
+    #[inline]
+    pub fn increment<L: Labels + ?Sized>(&self, delta: f64, labels: &L) {
+        self.with(labels, |g| g.increment(delta));
+    }
+
+    /// Subtracts `delta` from the series of `labels`.
+    #[inline]
+    pub fn decrement<L: Labels + ?Sized>(&self, delta: f64, labels: &L) {
+        self.with(labels, |g| g.decrement(delta));
+    }
+
+    #[inline]
+    fn with<L: Labels + ?Sized>(&self, labels: &L, f: impl FnOnce(&metrics::Gauge)) {
+        match global::installed() {
+            Some(installed) => {
+                f(self
+                    .series
+                    .get(&installed.store, self.decl, labels, Store::gauge))
+            }
+            None => facade(self.decl, labels, |r, key| f(&r.register_gauge(key, &META))),
+        }
+    }
+}
+
+impl Histogram {
+    #[doc(hidden)]
+    pub const fn new(decl: &'static MetricDecl) -> Self {
+        Histogram {
+            decl,
+            series: Series::new(),
+        }
+    }
+
+    /// Records `value` in the series of `labels`.
+    #[inline]
+    pub fn record<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
+        match global::installed() {
+            Some(installed) => {
+                let bounds = self.decl.buckets;
+                self.series
+                    .get(&installed.store, self.decl, labels, |store, key| {
+                        store.histogram(key, bounds)
+                    })
+                    .record(value);
+            }
+            None => facade(self.decl, labels, |r, key| {
+                r.register_histogram(key, &META).record(value);
+            }),
+        }
+    }
+}
+
+impl CallbackGauge {
+    #[doc(hidden)]
+    pub const fn new(decl: &'static MetricDecl) -> Self {
+        CallbackGauge {
+            decl,
+            read: RwLock::new(None),
+            listed: Once::new(),
+            panic_logged: AtomicBool::new(false),
+        }
+    }
+
+    /// Makes `read` the gauge's callback, replacing the one registered before: at each scrape it is
+    /// called with a function to call with each label set's value and label values.
+    pub fn register(
+        &'static self,
+        read: impl Fn(&mut dyn FnMut(f64, &[&str])) + Send + Sync + 'static,
+    ) {
+        *self.read.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(read));
+        self.listed.call_once(|| {
+            CALLBACK_GAUGES
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(self);
+        });
+    }
+
+    /// Runs the callback: one sample per label set it reports (the last value, if it reports one
+    /// twice), at most the metric's cap of them; values past the cap are summed under
+    /// `__overflow__`. `None` without a callback, or when it panics.
+    fn read(&self, store: &Store) -> Option<ReadFamily> {
+        let read = self
+            .read
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        let cap = store.cap(self.decl.name);
+        let mut values: BTreeMap<Vec<String>, f64> = BTreeMap::new();
+        let mut overflow: Option<f64> = None;
+        let mut overflowed = 0usize;
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            read(&mut |value, labels| {
+                let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+                if values.len() < cap || values.contains_key(&labels) {
+                    values.insert(labels, value);
+                } else {
+                    *overflow.get_or_insert(0.0) += value;
+                    overflowed += 1;
+                }
+            });
+        }));
+        if outcome.is_err() {
+            if !self.panic_logged.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    target: "mvi",
+                    metric = self.decl.name,
+                    "the callback of a gauge panicked; its series are left out of the scrapes where it does"
+                );
+            }
+            return None;
+        }
+        for _ in 0..overflowed {
+            store.overflowed(self.decl.name);
+        }
+        let names: Vec<&'static str> = self.decl.label_names();
+        let overflow = overflow.map(|sum| (vec![OVERFLOW_VALUE.to_string(); names.len()], sum));
+        let samples = values
+            .into_iter()
+            .chain(overflow)
+            .map(|(labels, value)| (key(self.decl, &labels), value))
+            .collect();
+        Some(ReadFamily {
+            name: self.decl.name,
+            help: self.decl.help,
+            samples,
+        })
+    }
+}
+
+/// Reads every gauge that has a callback: what `/metrics` shows of them at this scrape.
+pub(crate) fn read_callbacks(store: &Store) -> Vec<ReadFamily> {
+    let gauges = CALLBACK_GAUGES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    gauges.iter().filter_map(|g| g.read(store)).collect()
+}
+
+/// The series of one declared metric, made the first time each label set is recorded after install.
+struct Series<H: 'static> {
+    /// Every combination of a closed label set, by [`Labels::index`]; `None` when there are more of
+    /// them than the metric's cap, which then go through `open`.
+    table: OnceLock<Option<Box<[OnceLock<H>]>>>,
+    /// Open label sets, capped.
+    open: OnceLock<LabelSets<&'static H>>,
+}
+
+impl<H: 'static> Series<H> {
+    const fn new() -> Self {
+        Series {
+            table: OnceLock::new(),
+            open: OnceLock::new(),
+        }
+    }
+
+    /// The series of `labels`, made by `make` the first time.
+    #[inline]
+    fn get<L: Labels + ?Sized>(
+        &self,
+        store: &Store,
+        decl: &'static MetricDecl,
+        labels: &L,
+        make: impl Fn(&Store, &Key) -> H,
+    ) -> &H {
+        if let Some(size) = const { combinations(L::VALUES) } {
+            let table = self.table.get_or_init(|| {
+                (size <= store.cap(decl.name)).then(|| (0..size).map(|_| OnceLock::new()).collect())
+            });
+            if let Some(table) = table {
+                return table[labels.index()]
+                    .get_or_init(|| labels.with_values(|values| make(store, &key(decl, values))));
+            }
+        }
+        labels.with_values(|values| {
+            self.open
+                .get_or_init(LabelSets::new)
+                .get(store, decl.name, values, |values| {
+                    // Capped by the store, so leaking one handle per label set is bounded memory.
+                    &*Box::leak(Box::new(make(store, &key(decl, values))))
+                })
+        })
+    }
+}
+
+/// The key of one series of `decl`.
+fn key(decl: &MetricDecl, values: &[impl AsRef<str>]) -> Key {
+    let labels: Vec<Label> = decl
+        .labels
+        .iter()
+        .chain(decl.typed_labels)
+        .zip(values)
+        .map(|(name, value)| Label::new(*name, value.as_ref().to_string()))
+        .collect();
+    Key::from_parts(decl.name, labels)
+}
+
+/// Records through the `metrics` facade: before install, into whatever recorder is current.
+fn facade<L: Labels + ?Sized>(
+    decl: &MetricDecl,
+    labels: &L,
+    record: impl FnOnce(&dyn Recorder, &Key),
+) {
+    labels.with_values(|values| {
+        let key = key(decl, values);
+        metrics::with_recorder(|r| record(r, &key));
+    });
+}
+
+/// The label set of a metric without labels.
+#[derive(Debug)]
+pub struct Unlabelled;
+
+impl Labels for Unlabelled {
+    const NAMES: &'static [&'static str] = &[];
+    const VALUES: &'static [Option<&'static [&'static str]>] = &[];
+
+    #[inline]
+    fn index(&self) -> usize {
+        0
+    }
+
+    #[inline]
+    fn with_values<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        f(&[])
+    }
+}
+
+/// Autoref specialisation for the label values of a call: `(&WithLabels(&values)).__mvi_labels()` is
+/// the values themselves when they implement [`Labels`] ([`LabelsOf`]), and [`Unlabelled`] otherwise
+/// ([`NotLabels`]). The second case never compiles: a label type that is not a `LabelValue` is reported
+/// once, at its declaration, and this keeps every method from reporting it again.
+pub trait LabelsOf<'a> {
+    /// The label set.
+    type Labels: Labels + ?Sized + 'a;
+    /// The values, as a label set.
+    fn __mvi_labels(&self) -> &'a Self::Labels;
+}
+
+impl<'a, L: Labels + ?Sized> LabelsOf<'a> for WithLabels<'a, L> {
+    type Labels = L;
+
+    #[inline(always)]
+    fn __mvi_labels(&self) -> &'a L {
+        self.0
+    }
+}
+
+/// Values that are not a label set: a compile error is already reported at the declaration.
+pub trait NotLabels {
+    /// No labels.
+    fn __mvi_labels(&self) -> &'static Unlabelled;
+}
+
+impl<L: ?Sized> NotLabels for &WithLabels<'_, L> {
+    fn __mvi_labels(&self) -> &'static Unlabelled {
+        &Unlabelled
+    }
+}
+
+macro_rules! debug_by_name {
+    ($($ty:ident)*) => {$(
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("name", &self.decl.name)
+                    .finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+debug_by_name!(Counter Gauge Histogram CallbackGauge);
