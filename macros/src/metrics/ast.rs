@@ -56,6 +56,8 @@ pub(crate) struct Options {
     pub(crate) buckets: Option<buckets::Spec>,
     pub(crate) max_series: Option<LitInt>,
     pub(crate) unit: Option<LitStr>,
+    /// An option was reported (unknown, repeated, malformed): what it would have said is unknown.
+    pub(crate) rejected: bool,
 }
 
 /// `region: Region` in the labels of a declaration.
@@ -82,6 +84,7 @@ impl Input {
                     } else {
                         input.parse::<Path>()?
                     };
+                    input.parse::<Option<Token![;]>>()?;
                     Ok((keyword, path))
                 })
                 .parse2(tokens);
@@ -161,11 +164,9 @@ impl Item {
         } else {
             (name.as_ref().map_or(ident.span(), LitStr::span), Vec::new())
         };
+        input.parse::<Option<Token![;]>>()?;
         if !input.is_empty() {
-            input.parse::<Token![;]>()?;
-        }
-        if !input.is_empty() {
-            return Err(input.error("expected `;` after the declaration"));
+            return Err(input.error("expected `;` at the end of the declaration"));
         }
         Ok(Item {
             attrs,
@@ -199,9 +200,13 @@ impl Options {
         let mut keys = Keys::new(option_keys(&attr::ident_name(kind)));
         let parser = syn::meta::parser(|meta| match keys.accept(&meta, cx)? {
             Some(key) => options.option(key, &meta, cx),
-            None => Ok(()),
+            None => {
+                options.rejected = true;
+                Ok(())
+            }
         });
         if let Err(e) = parser.parse2(tokens) {
+            options.rejected = true;
             cx.push(e);
         }
         options
@@ -221,7 +226,10 @@ impl Options {
             }
             "buckets" => match buckets::Spec::parse(&meta.value()?.parse()?) {
                 Ok(spec) => self.buckets = Some(spec),
-                Err(e) => cx.push(e),
+                Err(e) => {
+                    self.rejected = true;
+                    cx.push(e);
+                }
             },
             "max_series" => self.max_series = Some(meta.value()?.parse()?),
             _ => self.unit = Some(meta.value()?.parse()?),

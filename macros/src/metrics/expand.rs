@@ -5,8 +5,8 @@
 //! arguments, in declaration order: a wrong number or type of values is a compile error at the call.
 //! A label declared `String` is taken as `&str`, so a call never allocates.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Path, Type};
 
 use super::valid::{Checked, Label, Metric};
@@ -42,6 +42,8 @@ fn metric(krate: &Path, m: &Metric) -> TokenStream {
         }
     };
     let decl = decl(krate, m);
+    // Spanned on the static's name, where a method not found on it is reported.
+    let strukt = respan(quote!(#vis struct #ty(#runtime);), ident.span());
     let cfgs: Vec<_> = attrs.iter().filter(|a| a.path().is_ident("cfg")).collect();
     let (what, methods) = methods(&private, m);
     let labels = match &m.labels[..] {
@@ -70,7 +72,7 @@ fn metric(krate: &Path, m: &Metric) -> TokenStream {
         #(#cfgs)*
         #[doc = #type_doc]
         #[allow(dead_code, unreachable_pub)]
-        #vis struct #ty(#runtime);
+        #strukt
 
         #(#cfgs)*
         #[allow(dead_code, unreachable_pub)]
@@ -124,8 +126,11 @@ fn decl(krate: &Path, m: &Metric) -> TokenStream {
 }
 
 /// What the metric is, in words, and the methods of its type.
+///
+/// A method's signature is spanned on the static's name, and each label parameter on its declaration,
+/// so a call with the wrong values points there.
 fn methods(private: &TokenStream, m: &Metric) -> (&'static str, TokenStream) {
-    let name = &m.name;
+    let span = m.ident.span();
     let vis = &m.vis;
     let labels = &m.labels;
     let params: Vec<TokenStream> = labels
@@ -136,6 +141,8 @@ fn methods(private: &TokenStream, m: &Metric) -> (&'static str, TokenStream) {
         })
         .collect();
     let args: Vec<&Ident> = labels.iter().map(|l| &l.ident).collect();
+    // The label values as a label set: through the autoref specialisation of `LabelsOf`/`NotLabels`,
+    // whose traits `traits` brings into scope.
     let set = if labels.is_empty() {
         quote!(&#private::declared::Unlabelled)
     } else {
@@ -149,104 +156,106 @@ fn methods(private: &TokenStream, m: &Metric) -> (&'static str, TokenStream) {
         });
         quote!((&#private::WithLabels(&(#(#refs,)*))).__mvi_labels())
     };
-    // Where `set` is used: brings the traits of its autoref specialisation into scope.
     let traits = quote! {
         #[allow(unused_imports)]
         use #private::declared::{LabelsOf as _, NotLabels as _};
     };
-    // Arguments of their own, named unlike any label.
+    // Arguments of the method's own, named unlike any label.
     let own = |word: &str| {
         if labels.iter().any(|l| l.ident == word) {
-            format_ident!("__mvi_{}", word)
+            format_ident!("__mvi_{}", word, span = span)
         } else {
-            format_ident!("{}", word)
+            format_ident!("{}", word, span = span)
         }
     };
     let (n, value, read) = (own("n"), own("value"), own("read"));
-    let doc = |text: &str| text.replace("NAME", &format!("`{name}`"));
+    let method = |name: &str, doc: &str, first: Option<TokenStream>, body: TokenStream| {
+        let doc = doc.replace("NAME", &format!("`{}`", m.name));
+        let name = Ident::new(name, span);
+        let first = first.map(|f| quote_spanned!(span=> #f,));
+        let sig = quote_spanned!(span=> #vis fn #name(&self, #first #(#params),*));
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #sig {
+                #body
+            }
+        }
+    };
     match (m.kind, m.callback) {
         (Kind::Counter, _) => {
-            let (inc, add) = (
-                doc("Adds 1 to NAME for these label values."),
-                doc("Adds `n` to NAME for these label values."),
-            );
-            let methods = quote! {
-                #[doc = #inc]
-                #[inline]
-                #vis fn inc(&self, #(#params),*) {
-                    self.add(1, #(#args),*)
-                }
-
-                #[doc = #add]
-                #[inline]
-                #vis fn add(&self, #n: u64, #(#params),*) {
-                    #traits
-                    self.0.add(#n, #set)
-                }
-            };
-            ("a counter", methods)
+            let methods = [
+                method(
+                    "inc",
+                    "Adds 1 to NAME for these label values.",
+                    None,
+                    quote!(self.add(1, #(#args),*)),
+                ),
+                method(
+                    "add",
+                    "Adds `n` to NAME for these label values.",
+                    Some(quote!(#n: u64)),
+                    quote!(#traits self.0.add(#n, #set)),
+                ),
+            ];
+            ("a counter", quote!(#(#methods)*))
         }
         (Kind::Gauge, false) => {
-            let docs = [
-                doc("Sets NAME for these label values to `value`."),
-                doc("Adds 1 to NAME for these label values."),
-                doc("Subtracts 1 from NAME for these label values."),
-                doc("Adds `value` to NAME for these label values."),
-                doc("Subtracts `value` from NAME for these label values."),
+            let methods = [
+                method(
+                    "set",
+                    "Sets NAME for these label values to `value`.",
+                    Some(quote!(#value: f64)),
+                    quote!(#traits self.0.set(#value, #set)),
+                ),
+                method(
+                    "inc",
+                    "Adds 1 to NAME for these label values.",
+                    None,
+                    quote!(self.add(1.0, #(#args),*)),
+                ),
+                method(
+                    "dec",
+                    "Subtracts 1 from NAME for these label values.",
+                    None,
+                    quote!(self.sub(1.0, #(#args),*)),
+                ),
+                method(
+                    "add",
+                    "Adds `value` to NAME for these label values.",
+                    Some(quote!(#value: f64)),
+                    quote!(#traits self.0.increment(#value, #set)),
+                ),
+                method(
+                    "sub",
+                    "Subtracts `value` from NAME for these label values.",
+                    Some(quote!(#value: f64)),
+                    quote!(#traits self.0.decrement(#value, #set)),
+                ),
             ];
-            let [set_doc, inc, dec, add, sub] = &docs;
-            let methods = quote! {
-                #[doc = #set_doc]
-                #[inline]
-                #vis fn set(&self, #value: f64, #(#params),*) {
-                    #traits
-                    self.0.set(#value, #set)
-                }
-
-                #[doc = #inc]
-                #[inline]
-                #vis fn inc(&self, #(#params),*) {
-                    self.add(1.0, #(#args),*)
-                }
-
-                #[doc = #dec]
-                #[inline]
-                #vis fn dec(&self, #(#params),*) {
-                    self.sub(1.0, #(#args),*)
-                }
-
-                #[doc = #add]
-                #[inline]
-                #vis fn add(&self, #value: f64, #(#params),*) {
-                    #traits
-                    self.0.increment(#value, #set)
-                }
-
-                #[doc = #sub]
-                #[inline]
-                #vis fn sub(&self, #value: f64, #(#params),*) {
-                    #traits
-                    self.0.decrement(#value, #set)
-                }
-            };
-            ("a gauge", methods)
+            ("a gauge", quote!(#(#methods)*))
         }
         (Kind::Gauge, true) => {
-            let register = doc(
-                "Makes `read` the callback that reports NAME at each scrape, replacing the one registered before. \
-                 It is called with a function to call once per label set, with the value and the label values in \
-                 declaration order; only the label sets it reports are exported.",
+            let doc = format!(
+                "Makes `read` the callback that reports `{}` at each scrape, replacing the one \
+                 registered before. It is called with a function to call once per label set, with the \
+                 value and the label values in declaration order; only the label sets it reports are \
+                 exported. Scrapes call it one at a time.",
+                m.name
             );
             let types = labels.iter().map(param_type);
-            let methods = quote! {
-                #[doc = #register]
+            let sig = quote_spanned! {span=>
                 #vis fn register(
                     &'static self,
-                    #read: impl ::core::ops::Fn(&mut dyn ::core::ops::FnMut(f64, #(#types),*))
+                    #read: impl ::core::ops::FnMut(&mut dyn ::core::ops::FnMut(f64, #(#types),*))
                         + ::core::marker::Send
-                        + ::core::marker::Sync
                         + 'static,
-                ) {
+                )
+            };
+            let methods = quote! {
+                #[doc = #doc]
+                #sig {
+                    let mut #read = #read;
                     self.0.register(move |__mvi_emit: &mut dyn ::core::ops::FnMut(f64, &[&str])| {
                         #read(&mut |__mvi_value: f64, #(#params),*| {
                             #traits
@@ -260,16 +269,13 @@ fn methods(private: &TokenStream, m: &Metric) -> (&'static str, TokenStream) {
             ("a gauge read at each scrape", methods)
         }
         (Kind::DurationHistogram | Kind::ValueHistogram, _) => {
-            let record = doc("Records `value` in NAME for these label values.");
-            let methods = quote! {
-                #[doc = #record]
-                #[inline]
-                #vis fn record(&self, #value: f64, #(#params),*) {
-                    #traits
-                    self.0.record(#value, #set)
-                }
-            };
-            ("a histogram", methods)
+            let record = method(
+                "record",
+                "Records `value` in NAME for these label values.",
+                Some(quote!(#value: f64)),
+                quote!(#traits self.0.record(#value, #set)),
+            );
+            ("a histogram", record)
         }
     }
 }
@@ -293,6 +299,22 @@ fn is_string(ty: &Type) -> bool {
             .is_some_and(|s| s.ident == "String" && s.arguments.is_none()),
         _ => false,
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = TokenTree::Group(group);
+            }
+            tt.set_span(span);
+            tt
+        })
+        .collect()
 }
 
 /// `ITEMS_SOLD` → `ItemsSold`.

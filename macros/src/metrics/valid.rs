@@ -126,7 +126,7 @@ fn metric(item: Item, cx: &Ctxt) -> Option<Metric> {
         .buckets
         .as_ref()
         .and_then(|spec| spec.check().map_err(|e| cx.push(e)).ok());
-    if kind == Kind::ValueHistogram && options.buckets.is_none() {
+    if kind == Kind::ValueHistogram && options.buckets.is_none() && !options.rejected {
         cx.error(
             item.kind.span(),
             "a histogram of values needs its buckets, like `histogram(buckets = exponential(1, 2, 10))`: only duration histograms (`_seconds`) have default buckets",
