@@ -56,8 +56,8 @@ pub struct CallbackGauge {
     panic_logged: AtomicBool,
 }
 
-/// A callback: it calls its argument with each label set's value and values.
-type Read = dyn Fn(&mut dyn FnMut(f64, &[&str])) + Send + Sync;
+/// A callback: it calls its argument with each label set's value and values. Scrapes take turns.
+type Read = Mutex<Box<dyn FnMut(&mut dyn FnMut(f64, &[&str])) + Send>>;
 
 /// Every gauge with a callback, in the order they were first registered.
 static CALLBACK_GAUGES: Mutex<Vec<&'static CallbackGauge>> = Mutex::new(Vec::new());
@@ -169,9 +169,11 @@ impl CallbackGauge {
     /// called with a function to call with each label set's value and label values.
     pub fn register(
         &'static self,
-        read: impl Fn(&mut dyn FnMut(f64, &[&str])) + Send + Sync + 'static,
+        read: impl FnMut(&mut dyn FnMut(f64, &[&str])) + Send + 'static,
     ) {
-        *self.read.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(read));
+        let read: Box<dyn FnMut(&mut dyn FnMut(f64, &[&str])) + Send> = Box::new(read);
+        *self.read.write().unwrap_or_else(PoisonError::into_inner) =
+            Some(Arc::new(Mutex::new(read)));
         self.listed.call_once(|| {
             CALLBACK_GAUGES
                 .lock()
@@ -193,8 +195,9 @@ impl CallbackGauge {
         let mut values: BTreeMap<Vec<String>, f64> = BTreeMap::new();
         let mut overflow: Option<f64> = None;
         let mut overflowed = 0usize;
+        let mut read = read.lock().unwrap_or_else(PoisonError::into_inner);
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            read(&mut |value, labels| {
+            (*read)(&mut |value, labels| {
                 let labels: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
                 if values.len() < cap || values.contains_key(&labels) {
                     values.insert(labels, value);
