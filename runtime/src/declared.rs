@@ -56,8 +56,11 @@ pub struct CallbackGauge {
     panic_logged: AtomicBool,
 }
 
-/// A callback: it calls its argument with each label set's value and values. Scrapes take turns.
-type Read = Mutex<Box<dyn FnMut(&mut dyn FnMut(f64, &[&str])) + Send>>;
+/// A callback: it calls its argument with each label set's value and values.
+type Callback = Box<dyn FnMut(&mut dyn FnMut(f64, &[&str])) + Send>;
+
+/// The callback of a gauge; scrapes take turns.
+type Read = Mutex<Callback>;
 
 /// Every gauge with a callback, in the order they were first registered.
 static CALLBACK_GAUGES: Mutex<Vec<&'static CallbackGauge>> = Mutex::new(Vec::new());
@@ -171,7 +174,7 @@ impl CallbackGauge {
         &'static self,
         read: impl FnMut(&mut dyn FnMut(f64, &[&str])) + Send + 'static,
     ) {
-        let read: Box<dyn FnMut(&mut dyn FnMut(f64, &[&str])) + Send> = Box::new(read);
+        let read: Callback = Box::new(read);
         *self.read.write().unwrap_or_else(PoisonError::into_inner) =
             Some(Arc::new(Mutex::new(read)));
         self.listed.call_once(|| {
