@@ -89,6 +89,21 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
     })
 }
 
+/// What `install()` says of a catalog with `conflicts` conflicts: it must refuse with
+/// [`mvi::Error::CatalogConflict`], one line per conflict.
+pub fn install_refused_for_conflicts(conflicts: usize) -> String {
+    let found = mvi::catalog().conflicts();
+    assert_eq!(found.len(), conflicts, "{found:#?}");
+    let err = mvi::Telemetry::builder()
+        .without_admin_server()
+        .install()
+        .expect_err("install must refuse a catalog with conflicts");
+    assert!(matches!(err, mvi::Error::CatalogConflict { .. }), "{err}");
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), conflicts, "{text}");
+    text
+}
+
 /// Counting allocations, for the tests that prove a call allocates nothing. A test binary makes it its
 /// allocator with `#[global_allocator] static GLOBAL: mvi_tests::alloc::Counting = mvi_tests::alloc::Counting;`.
 pub mod alloc {

@@ -38,15 +38,7 @@ fn second_declarations_refuse_to_install() {
     abandon();
     OLDEST_CART.set(1.0);
     open_cart();
-    let conflicts = mvi::catalog().conflicts();
-    assert_eq!(conflicts.len(), 3, "{conflicts:#?}");
-    let err = mvi::Telemetry::builder()
-        .without_admin_server()
-        .install()
-        .unwrap_err();
-    assert!(matches!(err, mvi::Error::CatalogConflict { .. }));
-    let text = err.to_string();
-    assert_eq!(text.lines().count(), 3, "{text}");
+    let text = mvi_tests::install_refused_for_conflicts(3);
     assert!(
         text.contains(
             "metric `shop_paid_total` is declared at tests/tests/declared_conflict.rs:7:27 (`PAID`) and again at tests/tests/declared_conflict.rs:16:27 (`PAID`); a metric of `mvi::metrics!` is declared once, and nothing else records it, so remove one declaration or give one of them its own name, like `PAID: \"billing_paid_total\"`"
