@@ -125,10 +125,12 @@ pub use mvi_macros::traced_handler;
 /// |---|---|---|
 /// | `counter` | `max_series = n`, `unit = "..."` | `inc(labels..)`, `add(n, labels..)` |
 /// | `gauge` | `max_series = n`, `unit = "..."` | `set(v, labels..)`, `inc`, `dec`, `add(v, ..)`, `sub(v, ..)` |
-/// | `gauge(callback)` | `max_series = n`, `unit = "..."` | `register(\|report\| ..)`: `report(v, labels..)` for each label set, at each scrape |
+/// | `gauge(callback)` | `max_series = n`, `unit = "..."` | `register(\|report\| ..)`, an `FnMut + Send` closure that calls `report(v, labels..)` for each label set, at each scrape; only what it reports is exported |
 /// | `histogram` | `buckets = ...` (required unless the name ends in `_seconds`), `max_series = n`, `unit = "..."` | `record(v, labels..)` |
 ///
-/// The doc comment's first paragraph is the HELP text. Names and labels follow the rules of
+/// Each metric is a `static` of a type generated for it (`ITEMS_SOLD: ItemsSoldMetric`), whose methods
+/// take the label values in declaration order. The doc comment's first paragraph is the HELP text.
+/// Names and labels follow the rules of
 /// [`observe`]; labels are any [`LabelValue`] type, and `String` labels are taken as `&str`. The unit is
 /// the name's last word when that is a base unit (`seconds`, `bytes`, `meters`, ...), or `unit =
 /// "euros"`, which the name must end in. `crate = path;` before the first declaration says where `mvi`
