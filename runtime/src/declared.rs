@@ -77,6 +77,14 @@ impl Counter {
     /// Adds `n` to the series of `labels`.
     #[inline]
     pub fn add<L: Labels + ?Sized>(&self, n: u64, labels: &L) {
+        match self.series.cached(labels) {
+            Some(counter) => counter.add(n),
+            None => self.add_uncached(n, labels),
+        }
+    }
+
+    #[inline(never)]
+    fn add_uncached<L: Labels + ?Sized>(&self, n: u64, labels: &L) {
         match global::installed() {
             Some(installed) => self
                 .series
@@ -118,6 +126,14 @@ impl Gauge {
 
     #[inline]
     fn with<L: Labels + ?Sized>(&self, labels: &L, f: impl FnOnce(&metrics::Gauge)) {
+        match self.series.cached(labels) {
+            Some(gauge) => f(gauge),
+            None => self.with_uncached(labels, f),
+        }
+    }
+
+    #[inline(never)]
+    fn with_uncached<L: Labels + ?Sized>(&self, labels: &L, f: impl FnOnce(&metrics::Gauge)) {
         match global::installed() {
             Some(installed) => {
                 f(self
@@ -141,6 +157,14 @@ impl Histogram {
     /// Records `value` in the series of `labels`.
     #[inline]
     pub fn record<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
+        match self.series.cached(labels) {
+            Some(histogram) => histogram.record(value),
+            None => self.record_uncached(value, labels),
+        }
+    }
+
+    #[inline(never)]
+    fn record_uncached<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
         match global::installed() {
             Some(installed) => {
                 let bounds = self.decl.buckets;
@@ -247,11 +271,12 @@ pub(crate) fn read_callbacks(store: &Store) -> Vec<ReadFamily> {
     gauges.iter().filter_map(|g| g.read(store)).collect()
 }
 
-/// The series of one declared metric, made the first time each label set is recorded after install.
+/// The series of one declared metric, made after install: every combination of a closed label set at
+/// its first call, an open label set at its own first call.
 struct Series<H: 'static> {
     /// Every combination of a closed label set, by [`Labels::index`]; `None` when there are more of
-    /// them than the metric's cap, which then go through `open`.
-    table: OnceLock<Option<Box<[OnceLock<H>]>>>,
+    /// them than the metric's cap, which then go through `open`. Set only once mvi is installed.
+    table: OnceLock<Option<Box<[H]>>>,
     /// Open label sets, capped.
     open: OnceLock<LabelSets<&'static H>>,
 }
@@ -264,8 +289,21 @@ impl<H: 'static> Series<H> {
         }
     }
 
-    /// The series of `labels`, made by `make` the first time.
+    /// The series of a closed label set, once its table is made: one load and an index, inlined at the
+    /// call, with no need to ask whether mvi is installed.
     #[inline]
+    fn cached<L: Labels + ?Sized>(&self, labels: &L) -> Option<&H> {
+        if const { combinations(L::VALUES).is_none() } {
+            return None;
+        }
+        match self.table.get() {
+            Some(Some(table)) => table.get(labels.index()),
+            _ => None,
+        }
+    }
+
+    /// The series of `labels` after install: the table of a closed label set, made by `make` at its
+    /// first call (unless it has more combinations than the cap), or the capped cache of open ones.
     fn get<L: Labels + ?Sized>(
         &self,
         store: &Store,
@@ -275,11 +313,14 @@ impl<H: 'static> Series<H> {
     ) -> &H {
         if let Some(size) = const { combinations(L::VALUES) } {
             let table = self.table.get_or_init(|| {
-                (size <= store.cap(decl.name)).then(|| (0..size).map(|_| OnceLock::new()).collect())
+                (size <= store.cap(decl.name)).then(|| {
+                    (0..size)
+                        .map(|i| make(store, &key(decl, &combination(L::VALUES, i))))
+                        .collect()
+                })
             });
             if let Some(table) = table {
-                return table[labels.index()]
-                    .get_or_init(|| labels.with_values(|values| make(store, &key(decl, values))));
+                return &table[labels.index()];
             }
         }
         labels.with_values(|values| {
@@ -291,6 +332,20 @@ impl<H: 'static> Series<H> {
                 })
         })
     }
+}
+
+/// The label values of combination `index` of a closed label set, in the order of [`Labels::index`]
+/// (row-major over `values`, the first label the most significant).
+fn combination(values: &[Option<&'static [&'static str]>], mut index: usize) -> Vec<&'static str> {
+    let mut out = vec![""; values.len()];
+    for (slot, set) in out.iter_mut().zip(values).rev() {
+        let set = set.unwrap_or_default();
+        if let Some(value) = set.get(index % set.len().max(1)) {
+            *slot = value;
+        }
+        index /= set.len().max(1);
+    }
+    out
 }
 
 /// The key of one series of `decl`.
@@ -380,3 +435,23 @@ macro_rules! debug_by_name {
     )*};
 }
 debug_by_name!(Counter Gauge Histogram CallbackGauge);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Combination `i` has the values whose label set has index `i`.
+    #[test]
+    fn combinations_follow_the_index() {
+        type Set<'a> = (&'a bool, &'a bool, &'a bool);
+        let all: Vec<(bool, bool, bool)> = (0..8)
+            .map(|i| (i & 4 != 0, i & 2 != 0, i & 1 != 0))
+            .collect();
+        for (a, b, c) in all {
+            let set: Set<'_> = (&a, &b, &c);
+            let values = combination(<Set<'_> as Labels>::VALUES, set.index());
+            set.with_values(|expected| assert_eq!(values, expected));
+        }
+        assert_eq!(combination(&[], 0), Vec::<&str>::new());
+    }
+}
