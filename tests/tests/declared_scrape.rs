@@ -17,6 +17,8 @@ mvi::metrics! {
     counter(max_series = 3) COUPONS: "shop_coupons_redeemed_total" { code: &str };
     /// Orders waiting to be shipped, by region.
     gauge BACKLOG: "shop_backlog_orders" { region: Region };
+    /// Returns, by region: a closed set larger than its cap.
+    counter(max_series = 1) RETURNS: "shop_returns_total" { region: Region };
     /// Items in stock, per product.
     gauge(callback, max_series = 3) STOCK: "shop_stock_items" { product: String };
     /// Orders in the payment queue.
@@ -57,8 +59,10 @@ async fn declared_metrics_over_a_real_scrape() {
     ] {
         assert!(first.lines().any(|l| l == line), "{line:?} in:\n{first}");
     }
-    // Open label sets and callbacks not yet registered have no series.
+    // Open label sets, closed ones larger than their cap, and callbacks not yet registered have no
+    // series.
     for family in [
+        "shop_returns_total",
         "shop_coupons_redeemed_total",
         "shop_stock_items",
         "shop_payment_queue_orders",
@@ -75,6 +79,9 @@ async fn declared_metrics_over_a_real_scrape() {
     for code in ["SPRING", "SPRING", "SUMMER", "AUTUMN", "WINTER", "X1", "X2"] {
         COUPONS.inc(code);
     }
+    RETURNS.inc(Region::Us);
+    RETURNS.inc(Region::Eu);
+    RETURNS.inc(Region::Us);
     BACKLOG.set(7.0, Region::Eu);
     BACKLOG.dec(Region::Eu);
     BACKLOG.add(2.5, Region::Us);
@@ -118,6 +125,13 @@ async fn declared_metrics_over_a_real_scrape() {
     expect(
         r#"mvi_series_overflow_total{metric="shop_coupons_redeemed_total"}"#,
         3.0,
+    );
+    // The first region seen takes the one label set of the cap; the other is `__overflow__`.
+    expect(r#"shop_returns_total{region="us"}"#, 2.0);
+    expect(r#"shop_returns_total{region="__overflow__"}"#, 1.0);
+    assert!(
+        !body.contains(r#"shop_returns_total{region="eu"}"#),
+        "{body}"
     );
     expect(r#"shop_backlog_orders{region="eu"}"#, 6.0);
     expect(r#"shop_backlog_orders{region="us"}"#, 2.5);
