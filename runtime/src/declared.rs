@@ -29,22 +29,13 @@ use crate::series::{FixedHistogram, LabelSets, NativeCounter, OVERFLOW_VALUE, Re
 static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
 /// A counter declared with `mvi::metrics!`.
-pub struct Counter {
-    decl: &'static MetricDecl,
-    series: Series<Arc<NativeCounter>>,
-}
+pub struct Counter(Series<Arc<NativeCounter>>);
 
 /// A gauge declared with `mvi::metrics!`, set by the application.
-pub struct Gauge {
-    decl: &'static MetricDecl,
-    series: Series<metrics::Gauge>,
-}
+pub struct Gauge(Series<metrics::Gauge>);
 
 /// A histogram declared with `mvi::metrics!`, with the buckets of its declaration.
-pub struct Histogram {
-    decl: &'static MetricDecl,
-    series: Series<Arc<FixedHistogram>>,
-}
+pub struct Histogram(Series<Arc<FixedHistogram>>);
 
 /// A gauge declared with `mvi::metrics!` as `gauge(callback)`: read at each scrape.
 pub struct CallbackGauge {
@@ -68,42 +59,25 @@ static CALLBACK_GAUGES: Mutex<Vec<&'static CallbackGauge>> = Mutex::new(Vec::new
 impl Counter {
     #[doc(hidden)]
     pub const fn new(decl: &'static MetricDecl) -> Self {
-        Counter {
-            decl,
-            series: Series::new(),
-        }
+        Counter(Series::new(decl))
     }
 
     /// Adds `n` to the series of `labels`.
     #[inline]
     pub fn add<L: Labels + ?Sized>(&self, n: u64, labels: &L) {
-        match self.series.cached(labels) {
-            Some(counter) => counter.add(n),
-            None => self.add_uncached(n, labels),
-        }
-    }
-
-    #[inline(never)]
-    fn add_uncached<L: Labels + ?Sized>(&self, n: u64, labels: &L) {
-        match global::installed() {
-            Some(installed) => self
-                .series
-                .get(&installed.store, self.decl, labels, Store::counter)
-                .add(n),
-            None => facade(self.decl, labels, |r, key| {
-                r.register_counter(key, &META).increment(n);
-            }),
-        }
+        self.0.record(
+            labels,
+            Store::counter,
+            |counter| counter.add(n),
+            |r, key| r.register_counter(key, &META).increment(n),
+        );
     }
 }
 
 impl Gauge {
     #[doc(hidden)]
     pub const fn new(decl: &'static MetricDecl) -> Self {
-        Gauge {
-            decl,
-            series: Series::new(),
-        }
+        Gauge(Series::new(decl))
     }
 
     /// Sets the series of `labels` to `value`.
@@ -125,59 +99,29 @@ impl Gauge {
     }
 
     #[inline]
-    fn with<L: Labels + ?Sized>(&self, labels: &L, f: impl FnOnce(&metrics::Gauge)) {
-        match self.series.cached(labels) {
-            Some(gauge) => f(gauge),
-            None => self.with_uncached(labels, f),
-        }
-    }
-
-    #[inline(never)]
-    fn with_uncached<L: Labels + ?Sized>(&self, labels: &L, f: impl FnOnce(&metrics::Gauge)) {
-        match global::installed() {
-            Some(installed) => {
-                f(self
-                    .series
-                    .get(&installed.store, self.decl, labels, Store::gauge))
-            }
-            None => facade(self.decl, labels, |r, key| f(&r.register_gauge(key, &META))),
-        }
+    fn with<L: Labels + ?Sized>(&self, labels: &L, f: impl Fn(&metrics::Gauge)) {
+        self.0.record(labels, Store::gauge, &f, |r, key| {
+            f(&r.register_gauge(key, &META));
+        });
     }
 }
 
 impl Histogram {
     #[doc(hidden)]
     pub const fn new(decl: &'static MetricDecl) -> Self {
-        Histogram {
-            decl,
-            series: Series::new(),
-        }
+        Histogram(Series::new(decl))
     }
 
     /// Records `value` in the series of `labels`.
     #[inline]
     pub fn record<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
-        match self.series.cached(labels) {
-            Some(histogram) => histogram.record(value),
-            None => self.record_uncached(value, labels),
-        }
-    }
-
-    #[inline(never)]
-    fn record_uncached<L: Labels + ?Sized>(&self, value: f64, labels: &L) {
-        match global::installed() {
-            Some(installed) => {
-                let bounds = self.decl.buckets;
-                self.series
-                    .get(&installed.store, self.decl, labels, |store, key| {
-                        store.histogram(key, bounds)
-                    })
-                    .record(value);
-            }
-            None => facade(self.decl, labels, |r, key| {
-                r.register_histogram(key, &META).record(value);
-            }),
-        }
+        let bounds = self.0.decl.buckets;
+        self.0.record(
+            labels,
+            |store, key| store.histogram(key, bounds),
+            |histogram| histogram.record(value),
+            |r, key| r.register_histogram(key, &META).record(value),
+        );
     }
 }
 
@@ -274,6 +218,7 @@ pub(crate) fn read_callbacks(store: &Store) -> Vec<ReadFamily> {
 /// The series of one declared metric, made after install: every combination of a closed label set at
 /// its first call, an open label set at its own first call.
 struct Series<H: 'static> {
+    decl: &'static MetricDecl,
     /// Every combination of a closed label set, by [`Labels::index`]; `None` when there are more of
     /// them than the metric's cap, which then go through `open`. Set only once mvi is installed.
     table: OnceLock<Option<Box<[H]>>>,
@@ -282,23 +227,50 @@ struct Series<H: 'static> {
 }
 
 impl<H: 'static> Series<H> {
-    const fn new() -> Self {
+    const fn new(decl: &'static MetricDecl) -> Self {
         Series {
+            decl,
             table: OnceLock::new(),
             open: OnceLock::new(),
         }
     }
 
-    /// The series of a closed label set, once its table is made: one load and an index, inlined at the
-    /// call, with no need to ask whether mvi is installed.
+    /// Records with `record` in the series of `labels` (made by `make` the first time), or, before
+    /// install, through the `metrics` facade with `facade`. The series of a closed label set, once
+    /// its table is made, is one load and an index, inlined at the call, with no need to ask whether
+    /// mvi is installed; the rest is out of line.
     #[inline]
-    fn cached<L: Labels + ?Sized>(&self, labels: &L) -> Option<&H> {
-        if const { combinations(L::VALUES).is_none() } {
-            return None;
+    fn record<L: Labels + ?Sized>(
+        &self,
+        labels: &L,
+        make: impl Fn(&Store, &Key) -> H,
+        record: impl FnOnce(&H),
+        facade: impl FnOnce(&dyn Recorder, &Key),
+    ) {
+        if const { combinations(L::VALUES).is_some() } {
+            if let Some(Some(table)) = self.table.get() {
+                if let Some(series) = table.get(labels.index()) {
+                    return record(series);
+                }
+            }
         }
-        match self.table.get() {
-            Some(Some(table)) => table.get(labels.index()),
-            _ => None,
+        self.record_uncached(labels, make, record, facade);
+    }
+
+    #[inline(never)]
+    fn record_uncached<L: Labels + ?Sized>(
+        &self,
+        labels: &L,
+        make: impl Fn(&Store, &Key) -> H,
+        record: impl FnOnce(&H),
+        facade: impl FnOnce(&dyn Recorder, &Key),
+    ) {
+        match global::installed() {
+            Some(installed) => record(self.get(&installed.store, labels, make)),
+            None => labels.with_values(|values| {
+                let key = key(self.decl, values);
+                metrics::with_recorder(|r| facade(r, &key));
+            }),
         }
     }
 
@@ -307,10 +279,10 @@ impl<H: 'static> Series<H> {
     fn get<L: Labels + ?Sized>(
         &self,
         store: &Store,
-        decl: &'static MetricDecl,
         labels: &L,
         make: impl Fn(&Store, &Key) -> H,
     ) -> &H {
+        let decl = self.decl;
         if let Some(size) = const { combinations(L::VALUES) } {
             let table = self.table.get_or_init(|| {
                 (size <= store.cap(decl.name)).then(|| {
@@ -358,18 +330,6 @@ fn key(decl: &MetricDecl, values: &[impl AsRef<str>]) -> Key {
         .map(|(name, value)| Label::new(*name, value.as_ref().to_string()))
         .collect();
     Key::from_parts(decl.name, labels)
-}
-
-/// Records through the `metrics` facade: before install, into whatever recorder is current.
-fn facade<L: Labels + ?Sized>(
-    decl: &MetricDecl,
-    labels: &L,
-    record: impl FnOnce(&dyn Recorder, &Key),
-) {
-    labels.with_values(|values| {
-        let key = key(decl, values);
-        metrics::with_recorder(|r| record(r, &key));
-    });
 }
 
 /// The label set of a metric without labels.
@@ -424,17 +384,17 @@ impl<L: ?Sized> NotLabels for &WithLabels<'_, L> {
 }
 
 macro_rules! debug_by_name {
-    ($($ty:ident)*) => {$(
+    ($($ty:ident $($field:tt).+;)*) => {$(
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($ty))
-                    .field("name", &self.decl.name)
+                    .field("name", &self.$($field).+.name)
                     .finish_non_exhaustive()
             }
         }
     )*};
 }
-debug_by_name!(Counter Gauge Histogram CallbackGauge);
+debug_by_name!(Counter 0.decl; Gauge 0.decl; Histogram 0.decl; CallbackGauge decl;);
 
 #[cfg(test)]
 mod tests {
