@@ -126,6 +126,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let app_addr = listener.local_addr()?;
+    // Listening for SIGTERM and SIGINT before saying the shop is up, so a signal sent as soon as the
+    // banner is read is heard: polled once, the future has registered its handlers.
+    let mut stop_signal = std::pin::pin!(mvi::shutdown_signal());
+    std::future::poll_fn(|cx| {
+        let _ = stop_signal.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
     eprintln!("shop listening on http://{app_addr}; try:");
     eprintln!("  curl http://{app_addr}/products");
     eprintln!(
@@ -146,7 +154,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .with_graceful_shutdown(stopping)
             .await
     });
-    mvi::shutdown_signal().await;
+    stop_signal.await;
     telemetry.shutdown().await;
     server.await??;
     Ok(())
