@@ -101,13 +101,16 @@ fn rule_exprs(rules: &str) -> Vec<String> {
     exprs
 }
 
-/// The expression of every target of the dashboard.
-fn dashboard_exprs() -> Vec<String> {
+/// Every panel of the dashboard, rows included.
+fn dashboard_panels() -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(deploy("grafana/mvi-red.json")).unwrap();
     let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
-    dashboard["panels"]
-        .as_array()
-        .unwrap()
+    dashboard["panels"].as_array().unwrap().clone()
+}
+
+/// The expression of every target of the dashboard.
+fn dashboard_exprs() -> Vec<String> {
+    dashboard_panels()
         .iter()
         .flat_map(|panel| panel["targets"].as_array().into_iter().flatten())
         .map(|target| target["expr"].as_str().unwrap().to_string())
@@ -115,11 +118,7 @@ fn dashboard_exprs() -> Vec<String> {
 }
 
 fn dashboard_panel_titles() -> Vec<String> {
-    let text = std::fs::read_to_string(deploy("grafana/mvi-red.json")).unwrap();
-    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
-    dashboard["panels"]
-        .as_array()
-        .unwrap()
+    dashboard_panels()
         .iter()
         .filter(|panel| panel["type"] != "row")
         .map(|panel| panel["title"].as_str().unwrap().to_string())
