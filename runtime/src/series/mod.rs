@@ -3,6 +3,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `native.rs` | the series mvi keeps in plain atomics: counters and fixed-bucket histograms |
+//! | `shard.rs` | each thread's shard, and the per-shard blocks a series is split into so cores do not share cache lines |
 //! | `buckets.rs` | the default buckets and the one rule set for bucket bounds |
 //! | `store.rs` | the store: every series by key, the per-metric cap on label sets and its overflow, a series' shape; it is also the global `metrics` recorder |
 //! | `label_sets.rs` | the capped cache of label sets a call site keeps in front of the store |
@@ -14,6 +15,7 @@ mod buckets;
 mod label_sets;
 mod native;
 mod render;
+pub(crate) mod shard;
 mod store;
 
 pub use buckets::DEFAULT_BUCKETS;
