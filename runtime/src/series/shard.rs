@@ -8,8 +8,8 @@
 //! record into costs little memory; a scrape sums the blocks.
 
 use std::cell::Cell;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock};
 
 /// The most shards a series is split into, whatever the number of cores.
 pub(crate) const MAX_SHARDS: usize = 64;
@@ -71,7 +71,9 @@ pub(crate) fn index() -> usize {
 #[cold]
 #[inline(never)]
 fn assign() -> usize {
-    // Two threads starting at once may pick the same shard: that costs speed, never correctness.
+    // One thread at a time, so threads that start together (a runtime's workers) get distinct shards.
+    static ASSIGNING: Mutex<()> = Mutex::new(());
+    let _one = ASSIGNING.lock().unwrap_or_else(|e| e.into_inner());
     let index = LIVE[..count()]
         .iter()
         .enumerate()
