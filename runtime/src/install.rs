@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::net::TcpListener as StdListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use metrics::{Key, Label};
 use tokio::sync::{oneshot, watch};
@@ -18,9 +17,6 @@ use crate::health::Health;
 use crate::logging::JsonLayer;
 use crate::series::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
 use crate::telemetry::Telemetry;
-
-/// How often the exporter's upkeep runs.
-const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 impl TelemetryBuilder {
     /// Installs the global recorder and the log subscriber, and starts the admin server.
@@ -93,7 +89,7 @@ impl TelemetryBuilder {
             tokio: tokio::runtime::Handle::try_current().ok(),
         });
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = vec![spawn(upkeep(store, stopped.clone()))];
+        let mut tasks = Vec::new();
         let admin_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
         if let Some(listener) = listener {
             tasks.push(spawn(admin::serve(
@@ -215,10 +211,11 @@ fn declare(store: &Store, catalog: &Catalog) {
     );
     for entry in catalog.metrics() {
         let (name, help) = (entry.name.into(), entry.help.into());
+        let unit = metrics::Unit::from_string(entry.unit);
         match entry.kind {
-            MetricKind::Counter => store.describe_counter(name, None, help),
-            MetricKind::Gauge => store.describe_gauge(name, None, help),
-            MetricKind::Histogram => store.describe_histogram(name, None, help),
+            MetricKind::Counter => store.describe_counter(name, unit, help),
+            MetricKind::Gauge => store.describe_gauge(name, unit, help),
+            MetricKind::Histogram => store.describe_histogram(name, unit, help),
         }
         for decl in &entry.decls {
             let names = decl.label_names();
@@ -268,14 +265,4 @@ fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> onesho
         }
     }
     finished
-}
-
-async fn upkeep(store: Arc<Store>, mut stopped: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => store.run_upkeep(),
-            _ = stopped.wait_for(|s| *s) => return,
-        }
-    }
 }

@@ -37,7 +37,7 @@ pub mod trace_context;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use admin::PROMETHEUS_CONTENT_TYPE;
+pub use admin::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 pub use builder::{DEFAULT_ADMIN_ADDR, TelemetryBuilder};
 pub use catalog::{
     Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
@@ -46,7 +46,7 @@ pub use error::Error;
 pub use health::{CheckResult, HealthReport};
 pub use label::{LabelStr, LabelValue, Labels};
 pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
-pub use series::{DEFAULT_BUCKETS, OVERFLOW_VALUE};
+pub use series::{DEFAULT_BUCKETS, ExpositionFormat, OVERFLOW_VALUE};
 pub use signal::shutdown_signal;
 pub use site::Outcome;
 pub use telemetry::Telemetry;

@@ -8,19 +8,18 @@
 //!   refused (the call site gets a series that is not exported), counted in
 //!   `mvi_series_shape_conflicts_total{metric}` and logged once per metric.
 //!
-//! Counters and histograms are kept here in plain atomics ([`NativeCounter`], [`FixedHistogram`]);
-//! gauges are handed to `metrics-exporter-prometheus`, which keeps and renders them.
+//! Every kind is kept here in plain atomics ([`NativeCounter`], [`NativeGauge`], [`FixedHistogram`]) and
+//! rendered by `render.rs`, in the Prometheus text format or in OpenMetrics.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use metrics::{Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use super::buckets::DEFAULT_BUCKETS;
 use super::label_sets::OVERFLOW_VALUE;
-use super::native::{FixedHistogram, NativeCounter};
-use super::render;
+use super::native::{FixedHistogram, NativeCounter, NativeGauge};
+use super::render::{self, Description, ExpositionFormat};
 
 /// Counts calls recorded under `__overflow__`, by metric.
 pub(crate) const OVERFLOW_METRIC: &str = "mvi_series_overflow_total";
@@ -44,7 +43,7 @@ pub(crate) struct Limits {
 enum Series {
     Counter(Arc<NativeCounter>),
     Histogram(Arc<FixedHistogram>),
-    Gauge(Gauge),
+    Gauge(Arc<NativeGauge>),
 }
 
 /// What the store tracks per metric name.
@@ -56,30 +55,22 @@ struct Family {
     shape_conflict_logged: bool,
 }
 
-static META: Metadata<'static> =
-    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
-
 /// Every series of the process, by key.
 #[derive(Debug)]
 pub(crate) struct Store {
-    exporter: PrometheusRecorder,
-    exporter_handle: PrometheusHandle,
     limits: Limits,
     series: RwLock<HashMap<Key, Series>>,
     families: Mutex<HashMap<String, Family>>,
-    help: RwLock<HashMap<String, String>>,
+    descriptions: RwLock<HashMap<String, Description>>,
 }
 
 impl Store {
     pub(crate) fn new(limits: Limits) -> Store {
-        let exporter = PrometheusBuilder::new().build_recorder();
         Store {
-            exporter_handle: exporter.handle(),
-            exporter,
             limits,
             series: RwLock::default(),
             families: Mutex::default(),
-            help: RwLock::default(),
+            descriptions: RwLock::default(),
         }
     }
 
@@ -141,12 +132,10 @@ impl Store {
         }
     }
 
-    /// A gauge series, kept by the exporter.
+    /// A gauge series.
     pub(crate) fn gauge(&self, key: &Key) -> Gauge {
-        match self.get_or_insert(key, || {
-            Series::Gauge(self.exporter.register_gauge(key, &META))
-        }) {
-            Series::Gauge(g) => g,
+        match self.get_or_insert(key, || Series::Gauge(Arc::default())) {
+            Series::Gauge(g) => Gauge::from_arc(g),
             _ => Gauge::noop(),
         }
     }
@@ -180,7 +169,7 @@ impl Store {
             OVERFLOW_METRIC,
             vec![Label::new("metric", metric.to_string())],
         );
-        self.counter(&key).add(1);
+        self.counter(&key).add(1, None);
     }
 
     fn shape_conflict(&self, key: &Key, kept: &[f64], refused: &[f64]) {
@@ -206,7 +195,7 @@ impl Store {
             SHAPE_CONFLICT_METRIC,
             vec![Label::new("metric", metric.to_string())],
         );
-        self.counter(&key).add(1);
+        self.counter(&key).add(1, None);
     }
 
     /// The series of a key registered through the `metrics` facade (the application's own
@@ -235,39 +224,38 @@ impl Store {
         self.get_or_insert(&overflow, || make(&overflow))
     }
 
-    fn describe(&self, name: &str, help: &str) {
-        let mut all = self.help.write().unwrap_or_else(|e| e.into_inner());
-        all.entry(render::sanitize_name(name))
-            .or_insert_with(|| help.to_string());
+    /// Keeps the first HELP text and unit given for a metric.
+    fn describe(&self, name: &str, unit: Option<Unit>, help: &str) {
+        let mut all = self.descriptions.write().unwrap_or_else(|e| e.into_inner());
+        let description = all.entry(render::sanitize_name(name)).or_default();
+        description.help.get_or_insert_with(|| help.to_string());
+        if description.unit.is_none() {
+            description.unit = unit.filter(|u| *u != Unit::Count).map(|u| u.as_str());
+        }
     }
 
-    /// The whole exposition: the exporter's gauges, then the counters and histograms kept here.
-    pub(crate) fn render(&self) -> String {
-        let mut out = self.exporter_handle.render();
-        let help = self.help.read().unwrap_or_else(|e| e.into_inner());
+    /// The whole exposition, in `format`.
+    pub(crate) fn render(&self, format: ExpositionFormat) -> String {
+        let descriptions = self.descriptions.read().unwrap_or_else(|e| e.into_inner());
         let series = self.read();
-        render::counters(
-            &mut out,
-            &help,
-            series.iter().filter_map(|(k, s)| match s {
-                Series::Counter(c) => Some((k, &**c)),
-                _ => None,
-            }),
-        );
-        render::histograms(
-            &mut out,
-            &help,
-            series.iter().filter_map(|(k, s)| match s {
-                Series::Histogram(h) => Some((k, &**h)),
-                _ => None,
-            }),
-        );
-        out
-    }
-
-    /// Lets the exporter drop what it buffers; runs on a timer so memory stays bounded.
-    pub(crate) fn run_upkeep(&self) {
-        self.exporter_handle.run_upkeep();
+        render::render(
+            format,
+            render::Series {
+                gauges: series.iter().filter_map(|(k, s)| match s {
+                    Series::Gauge(g) => Some((k, &**g)),
+                    _ => None,
+                }),
+                counters: series.iter().filter_map(|(k, s)| match s {
+                    Series::Counter(c) => Some((k, &**c)),
+                    _ => None,
+                }),
+                histograms: series.iter().filter_map(|(k, s)| match s {
+                    Series::Histogram(h) => Some((k, &**h)),
+                    _ => None,
+                }),
+                descriptions: &descriptions,
+            },
+        )
     }
 
     fn facade_bounds(&self, name: &str) -> &'static [f64] {
@@ -281,16 +269,16 @@ impl Store {
 
 /// The store seen through the `metrics` facade.
 impl Recorder for Store {
-    fn describe_counter(&self, key: KeyName, _unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), &description);
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit, &description);
     }
 
     fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.exporter.describe_gauge(key, unit, description);
+        self.describe(key.as_str(), unit, &description);
     }
 
-    fn describe_histogram(&self, key: KeyName, _unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), &description);
+    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit, &description);
     }
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> metrics::Counter {
@@ -301,10 +289,8 @@ impl Recorder for Store {
     }
 
     fn register_gauge(&self, key: &Key, _metadata: &Metadata<'_>) -> Gauge {
-        match self.register(key, |k| {
-            Series::Gauge(self.exporter.register_gauge(k, &META))
-        }) {
-            Series::Gauge(g) => g,
+        match self.register(key, |_| Series::Gauge(Arc::default())) {
+            Series::Gauge(g) => Gauge::from_arc(g),
             _ => Gauge::noop(),
         }
     }
