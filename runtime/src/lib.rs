@@ -10,7 +10,7 @@
 // | `builder`, `install`, `telemetry`, `error` | configuration and its checks; `install()` in named steps; the handle and its ordered shutdown; the error |
 // | `admin`, `health` | the admin routes and server; the health checks behind `/healthz` and `/readyz` |
 // | `series` | the one series store every call site records into, the per-metric cap, the exposition |
-// | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
+// | `catalog`, `contract`, `label` | the link-time collection of declared metrics; the committed contract tests check it against; label values and label sets |
 // | `site`, `http` | what `#[observe]` and `#[traced_handler]` call at run time |
 // | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
@@ -19,6 +19,7 @@ mod admin;
 mod builder;
 mod catalog;
 pub mod context;
+pub mod contract;
 mod error;
 mod global;
 mod health;
