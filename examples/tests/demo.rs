@@ -104,6 +104,19 @@ fn catalog_prints_the_metric_contract() {
     assert_eq!(requests["declarations"][0]["buckets"][0], 0.005);
 }
 
+/// The demo's metric contract: the binary's own catalog (its handlers are in the binary, which no test
+/// links) against `examples/metrics.contract.json`. `MVI_CONTRACT_BLESS=1` writes it anew.
+#[test]
+fn the_demo_keeps_its_metric_contract() {
+    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .arg("--catalog")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let catalog = String::from_utf8(out.stdout).unwrap();
+    mvi::contract::check_catalog_json(&catalog, "metrics.contract.json");
+}
+
 /// The demo as a process on free ports: its application and admin base URLs, read from its banner.
 struct Demo {
     child: Child,
