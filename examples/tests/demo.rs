@@ -18,6 +18,7 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     );
     for section in [
         "--- /metrics (excerpt) ---",
+        "--- /metrics as OpenMetrics (the traced request's exemplars) ---",
         "--- /healthz (200 OK) ---",
         "--- the log line of the traced request ---",
         "selftest ok",
@@ -53,6 +54,17 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
         "{traceparent}"
     );
     assert!(traceparent.contains(log["span_id"].as_str().unwrap()));
+    // The OpenMetrics scrape shows the traced request's exemplars: the same trace and span.
+    let exemplar = format!(
+        " # {{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"{}\"}} 1 ",
+        log["span_id"].as_str().unwrap()
+    );
+    assert!(
+        stdout.lines().any(|l| l
+            .starts_with(r#"http_requests_total{method="POST",route="/orders",status="201"} "#)
+            && l.contains(&exemplar)),
+        "{stdout}"
+    );
 }
 
 /// A port in use is a clear message and exit code 1, not a panic or a Debug dump.

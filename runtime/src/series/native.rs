@@ -124,7 +124,7 @@ impl FixedHistogram {
         self.sum_ns.fetch_add(nanos, Relaxed);
         if let Some(at) = at {
             self.exemplars
-                .offer(self.counts.len(), index, at, nanos as f64 * 1e-9);
+                .offer(self.counts.len(), index, at, nanos as f64 / 1e9);
         }
     }
 
