@@ -210,7 +210,7 @@ impl HandlerSite {
             &[method, route, status.as_str()],
             |values| Box::leak(Box::new(self.make_series(store, values))),
         );
-        let traced = series::in_trace(Some(cx));
+        let traced = series::in_trace(Some(cx), || installed.clock.raw());
         series.requests.add(1, traced.as_ref());
         series.duration.observe(seconds, traced.as_ref());
     }

@@ -39,7 +39,7 @@ impl TelemetryBuilder {
         set_recorder(&store)?;
         if !global::install(Installed {
             store: store.clone(),
-            clock: quanta::Clock::new(),
+            clock: crate::series::clock().clone(),
         }) {
             return Err(Error::AlreadyInstalled);
         }

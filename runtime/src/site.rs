@@ -344,14 +344,16 @@ impl Drop for Guard {
                 clock,
                 start,
             } => {
-                // Inside a sampled trace (of a `#[traced_handler]`, say) the samples keep its ids as
-                // exemplars; elsewhere this is one thread-local read.
-                let traced = series::current_trace();
+                // The clock is read once, if at all. Inside a sampled trace (a `#[traced_handler]`'s,
+                // say) the samples keep its ids as exemplars; elsewhere that is one thread-local read.
+                let mut end = None;
+                let mut now = || *end.get_or_insert_with(|| clock.raw());
+                let traced = series::in_trace(crate::context::current(), &mut now);
                 if let Some(calls) = &handles.calls[outcome as usize] {
                     calls.add(1, traced.as_ref());
                 }
                 if let Some(duration) = &handles.duration {
-                    let nanos = clock.delta_as_nanos(*start, clock.raw());
+                    let nanos = clock.delta_as_nanos(*start, now());
                     duration.record_nanos(nanos, traced.as_ref());
                 }
                 handles.concurrent.decrement(1.0);

@@ -38,29 +38,27 @@ pub(crate) struct InTrace {
 /// slots. `None`, after one thread-local read, outside a sampled trace.
 #[inline]
 pub(crate) fn current() -> Option<InTrace> {
-    in_trace(context::current())
+    in_trace(context::current(), || clock().raw())
 }
 
-/// `cx`, when it is sampled, and the time.
+/// `cx`, when it is sampled, with the time of [`clock()`]'s tick `tick()` (a call site hands the tick
+/// it read for the duration, so an exemplar costs no clock read of its own).
 #[inline]
-pub(crate) fn in_trace(cx: Option<SpanContext>) -> Option<InTrace> {
+pub(crate) fn in_trace(cx: Option<SpanContext>, tick: impl FnOnce() -> u64) -> Option<InTrace> {
     match cx {
         Some(cx) if cx.is_sampled() => Some(InTrace {
             cx,
-            now_ns: now_ns(),
+            now_ns: clock().delta_as_nanos(0, tick()),
         }),
         _ => None,
     }
 }
 
-/// Monotonic nanoseconds since the first call, never 0: the TSC through `quanta` where it is reliable.
-fn now_ns() -> u64 {
-    static BASE: OnceLock<quanta::Instant> = OnceLock::new();
-    let base = *BASE.get_or_init(quanta::Instant::now);
-    quanta::Instant::now()
-        .saturating_duration_since(base)
-        .as_nanos() as u64
-        + 1
+/// The clock of exemplar slots: the TSC through `quanta` where it is reliable, else the monotonic clock.
+/// `install` times calls with the same one.
+pub(crate) fn clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
 }
 
 /// An exemplar as the exposition shows it.
@@ -243,10 +241,11 @@ mod tests {
 
     #[test]
     fn only_a_sampled_context_gives_a_time() {
-        assert!(in_trace(None).is_none());
-        assert!(in_trace(Some(cx(1, 1, 0))).is_none());
-        assert!(in_trace(Some(cx(1, 1, 0x02))).is_none());
-        let at = in_trace(Some(cx(1, 1, 0x01))).unwrap();
+        let tick = || clock().raw();
+        assert!(in_trace(None, tick).is_none());
+        assert!(in_trace(Some(cx(1, 1, 0)), tick).is_none());
+        assert!(in_trace(Some(cx(1, 1, 0x02)), tick).is_none());
+        let at = in_trace(Some(cx(1, 1, 0x01)), tick).unwrap();
         assert!(at.now_ns > 0);
         assert!(current().is_none(), "no context on a test thread");
     }
