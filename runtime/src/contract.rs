@@ -38,6 +38,7 @@ pub const BLESS_ENV: &str = "MVI_CONTRACT_BLESS";
 /// On a breaking change (a metric or one function's series of it removed or renamed, a changed kind,
 /// a removed or renamed label, changed buckets), with every change and where it is declared now; when
 /// the file is missing or unreadable. With `MVI_CONTRACT_BLESS=1` it writes the file instead and passes.
+#[track_caller]
 pub fn check(path: impl AsRef<Path>) {
     check_catalog_json(&crate::catalog().to_json(), path);
 }
@@ -48,6 +49,7 @@ pub fn check(path: impl AsRef<Path>) {
 /// # Panics
 ///
 /// As [`check`]; also when `catalog_json` is not a catalog.
+#[track_caller]
 pub fn check_catalog_json(catalog_json: &str, path: impl AsRef<Path>) {
     let current = Contract::from_catalog_json(catalog_json)
         .unwrap_or_else(|e| panic!("not a catalog printed by `mvi::catalog().to_json()`: {e}"));
