@@ -89,15 +89,20 @@ fn an_admin_port_in_use_is_a_clear_error() {
     );
 }
 
-/// `--catalog`: the metric contract as JSON, for CI to diff.
-#[test]
-fn catalog_prints_the_metric_contract() {
+/// What `demo --catalog` prints.
+fn demo_catalog() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_demo"))
         .arg("--catalog")
         .output()
         .unwrap();
     assert!(out.status.success());
-    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `--catalog`: the metric catalog as JSON.
+#[test]
+fn catalog_prints_the_metric_catalog() {
+    let catalog: serde_json::Value = serde_json::from_str(&demo_catalog()).unwrap();
     let metrics = catalog["metrics"].as_array().unwrap();
     let orders = metrics
         .iter()
@@ -120,13 +125,7 @@ fn catalog_prints_the_metric_contract() {
 /// links) against `examples/metrics.contract.json`. `MVI_CONTRACT_BLESS=1` writes it anew.
 #[test]
 fn the_demo_keeps_its_metric_contract() {
-    let out = Command::new(env!("CARGO_BIN_EXE_demo"))
-        .arg("--catalog")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let catalog = String::from_utf8(out.stdout).unwrap();
-    mvi::contract::check_catalog_json(&catalog, "metrics.contract.json");
+    mvi::contract::check_catalog_json(&demo_catalog(), "metrics.contract.json");
 }
 
 /// The demo as a process on free ports: its application and admin base URLs, read from its banner.

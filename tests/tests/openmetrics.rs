@@ -38,8 +38,22 @@ async fn pay(Path(ms): Path<u64>) -> Result<String, StatusCode> {
         .map_err(|_| StatusCode::PAYMENT_REQUIRED)
 }
 
-fn traceparent(trace: &str, flags: &str) -> String {
-    format!("00-{trace}-00f067aa0ba902b7-{flags}")
+/// GETs `url` in a caller's trace `trace`, with W3C trace flags `flags`.
+async fn pay_in(
+    client: &reqwest::Client,
+    url: &str,
+    trace: &str,
+    flags: &str,
+) -> reqwest::Response {
+    client
+        .get(url)
+        .header(
+            "traceparent",
+            format!("00-{trace}-00f067aa0ba902b7-{flags}"),
+        )
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn scrape(
@@ -113,12 +127,7 @@ async fn openmetrics_with_exemplars_text_and_gzip() {
     let mut span_ids = BTreeSet::new();
     for (i, ms) in [2u64, 3, 20, 13].into_iter().enumerate() {
         let trace = format!("{:032x}", 0x5eed_0000 + i);
-        let response = client
-            .get(format!("{base}/pay/{ms}"))
-            .header("traceparent", traceparent(&trace, "01"))
-            .send()
-            .await
-            .unwrap();
+        let response = pay_in(&client, &format!("{base}/pay/{ms}"), &trace, "01").await;
         let echoed = response.headers()["traceparent"]
             .to_str()
             .unwrap()
@@ -129,12 +138,7 @@ async fn openmetrics_with_exemplars_text_and_gzip() {
         tokio::time::sleep(std::time::Duration::from_millis(110)).await;
     }
     let unsampled = format!("{:032x}", 0xdead_beefu32);
-    let response = client
-        .get(format!("{base}/pay/2"))
-        .header("traceparent", traceparent(&unsampled, "00"))
-        .send()
-        .await
-        .unwrap();
+    let response = pay_in(&client, &format!("{base}/pay/2"), &unsampled, "00").await;
     assert_eq!(response.status(), 200);
     assert_eq!(untraced(), 7);
 
