@@ -54,9 +54,11 @@ pub(crate) struct Series<'a, G, C, H> {
 }
 
 /// The whole exposition: gauges, counters, histograms; families sorted by name, and each family's
-/// series by labels.
+/// series by labels. `capacity` is the expected length (the last exposition's), so the text is not
+/// copied as it grows.
 pub(crate) fn render<'a>(
     format: ExpositionFormat,
+    capacity: usize,
     series: Series<
         'a,
         impl Iterator<Item = (&'a Key, &'a NativeGauge)>,
@@ -65,7 +67,7 @@ pub(crate) fn render<'a>(
     >,
 ) -> String {
     let mut w = Writer {
-        out: String::new(),
+        out: String::with_capacity(capacity),
         format,
         descriptions: series.descriptions,
         labels: String::new(),

@@ -12,6 +12,7 @@
 //! rendered by `render.rs`, in the Prometheus text format or in OpenMetrics.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use metrics::{Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString, Unit};
@@ -62,6 +63,8 @@ pub(crate) struct Store {
     series: RwLock<HashMap<Key, Series>>,
     families: Mutex<HashMap<String, Family>>,
     descriptions: RwLock<HashMap<String, Description>>,
+    /// The length of the last exposition, by format: the next one's starting capacity.
+    rendered_len: [AtomicUsize; 2],
 }
 
 impl Store {
@@ -71,6 +74,7 @@ impl Store {
             series: RwLock::default(),
             families: Mutex::default(),
             descriptions: RwLock::default(),
+            rendered_len: Default::default(),
         }
     }
 
@@ -238,8 +242,10 @@ impl Store {
     pub(crate) fn render(&self, format: ExpositionFormat) -> String {
         let descriptions = self.descriptions.read().unwrap_or_else(|e| e.into_inner());
         let series = self.read();
-        render::render(
+        let rendered_len = &self.rendered_len[format as usize];
+        let text = render::render(
             format,
+            rendered_len.load(Ordering::Relaxed) + 4096,
             render::Series {
                 gauges: series.iter().filter_map(|(k, s)| match s {
                     Series::Gauge(g) => Some((k, &**g)),
@@ -255,7 +261,9 @@ impl Store {
                 }),
                 descriptions: &descriptions,
             },
-        )
+        );
+        rendered_len.store(text.len(), Ordering::Relaxed);
+        text
     }
 
     fn facade_bounds(&self, name: &str) -> &'static [f64] {
