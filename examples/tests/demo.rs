@@ -36,6 +36,37 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
         stdout.contains(r#"mvi_build_info{service="shop",version="0.1.0"} 1"#),
         "{stdout}"
     );
+    // Business metrics: items sold by region, the stock read from the database at the scrape (40
+    // kettles less those sold), the value of orders.
+    for line in [
+        "# TYPE shop_items_sold_total counter",
+        "# TYPE shop_stock_items gauge",
+        "# TYPE shop_order_value_euros histogram",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line} in:\n{stdout}");
+    }
+    let value = |series: &str| {
+        stdout
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(series)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{series} in:\n{stdout}"))
+    };
+    let kettles = value(r#"shop_stock_items{product="kettle"}"#);
+    assert!((0.0..40.0).contains(&kettles), "{stdout}");
+    let sold: f64 = ["eu", "us", "apac"]
+        .iter()
+        .map(|r| value(&format!(r#"shop_items_sold_total{{region="{r}"}}"#)))
+        .sum();
+    assert!(sold > 0.0, "{stdout}");
+    assert!(
+        value(r#"shop_order_value_euros_count{region="eu"}"#) > 0.0,
+        "{stdout}"
+    );
     let log_line = stdout
         .lines()
         .skip_while(|l| !l.starts_with("--- the log line"))
@@ -119,6 +150,28 @@ fn catalog_prints_the_metric_catalog() {
         .unwrap();
     assert_eq!(requests["kind"], "histogram");
     assert_eq!(requests["declarations"][0]["buckets"][0], 0.005);
+    // The business metrics of `mvi::metrics!`, each declared once, by its static.
+    let declared = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {catalog:#}"))
+    };
+    let sold = declared("shop_items_sold_total");
+    assert_eq!(sold["kind"], "counter");
+    assert_eq!(sold["help"], "Items sold, by region.");
+    assert_eq!(sold["declarations"][0]["function"], "ITEMS_SOLD");
+    assert_eq!(
+        sold["declarations"][0]["labels"],
+        serde_json::json!(["region"])
+    );
+    assert_eq!(declared("shop_stock_items")["kind"], "gauge");
+    let value = declared("shop_order_value_euros");
+    assert_eq!(value["unit"], "euros");
+    assert_eq!(
+        value["declarations"][0]["buckets"],
+        serde_json::json!([5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0])
+    );
 }
 
 /// The demo's metric contract: the binary's own catalog (its handlers are in the binary, which no test

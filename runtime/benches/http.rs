@@ -96,16 +96,10 @@ fn main() {
         .build()
         .expect("runtime");
     let _guard = rt.enter();
-    let _telemetry = mvi::Telemetry::builder()
-        .without_admin_server()
-        .log_output(mvi::LogOutput::Writer(Arc::new(
-            Mutex::new(std::io::sink()),
-        )))
-        .install()
-        .expect("install mvi");
-    let mut criterion = Criterion::default().configure_from_args();
-    benches(&mut criterion, &rt);
-    criterion.final_summary();
+    let builder = mvi::Telemetry::builder().log_output(mvi::LogOutput::Writer(Arc::new(
+        Mutex::new(std::io::sink()),
+    )));
+    common::run(builder, |c| benches(c, &rt));
 
     common::print_table(
         GROUP,

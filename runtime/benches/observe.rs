@@ -193,13 +193,7 @@ fn benches(c: &mut Criterion) {
 }
 
 fn main() {
-    let _telemetry = mvi::Telemetry::builder()
-        .without_admin_server()
-        .install()
-        .expect("install mvi");
-    let mut criterion = Criterion::default().configure_from_args();
-    benches(&mut criterion);
-    criterion.final_summary();
+    common::run(mvi::Telemetry::builder(), benches);
 
     common::print_table(
         GROUP,

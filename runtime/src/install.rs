@@ -36,6 +36,7 @@ impl TelemetryBuilder {
         let trace_export = trace_export(&config)?;
 
         let store = Arc::new(Store::new(limits(&config, catalog)));
+        store.read_at_scrape(crate::declared::read_callbacks);
         set_recorder(&store)?;
         if !global::install(Installed {
             store: store.clone(),
@@ -210,13 +211,7 @@ fn declare(store: &Store, catalog: &Catalog) {
             .into(),
     );
     for entry in catalog.metrics() {
-        let (name, help) = (entry.name.into(), entry.help.into());
-        let unit = metrics::Unit::from_string(entry.unit);
-        match entry.kind {
-            MetricKind::Counter => store.describe_counter(name, unit, help),
-            MetricKind::Gauge => store.describe_gauge(name, unit, help),
-            MetricKind::Histogram => store.describe_histogram(name, unit, help),
-        }
+        store.describe(entry.name, Some(entry.unit), entry.help);
         for decl in &entry.decls {
             let names = decl.label_names();
             let series = decl.zero_series();

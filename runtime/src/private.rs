@@ -11,6 +11,13 @@ pub mod http {
     };
 }
 
+/// What `mvi::metrics!` generates calls to.
+pub mod declared {
+    pub use crate::declared::{
+        CallbackGauge, Counter, Gauge, Histogram, LabelsOf, NotLabels, Unlabelled,
+    };
+}
+
 pub use crate::DEFAULT_BUCKETS;
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};

@@ -164,3 +164,62 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
         rest.strip_prefix(' ')?.trim().parse().ok()
     })
 }
+
+/// What `install()` says of a catalog with `conflicts` conflicts: it must refuse with
+/// [`mvi::Error::CatalogConflict`], one line per conflict.
+pub fn install_refused_for_conflicts(conflicts: usize) -> String {
+    let found = mvi::catalog().conflicts();
+    assert_eq!(found.len(), conflicts, "{found:#?}");
+    let err = mvi::Telemetry::builder()
+        .without_admin_server()
+        .install()
+        .expect_err("install must refuse a catalog with conflicts");
+    assert!(matches!(err, mvi::Error::CatalogConflict { .. }), "{err}");
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), conflicts, "{text}");
+    text
+}
+
+/// Counting allocations, for the tests that prove a call allocates nothing. A test binary makes it its
+/// allocator with `#[global_allocator] static GLOBAL: mvi_tests::alloc::Counting = mvi_tests::alloc::Counting;`.
+pub mod alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The system allocator, counting the allocations of the thread inside [`allocations_during`].
+    #[derive(Debug)]
+    pub struct Counting;
+
+    static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+    thread_local! {
+        /// Only allocations made on the measuring thread count; the harness has threads of its own.
+        static COUNTING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    // SAFETY: every call is forwarded unchanged to the system allocator.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if COUNTING.try_with(Cell::get).unwrap_or(false) {
+                ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            }
+            // SAFETY: forwarded unchanged to the system allocator.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System.alloc` with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    /// How many allocations `f` made on this thread (with [`Counting`] as the global allocator).
+    pub fn allocations_during(f: impl FnOnce()) -> u64 {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        COUNTING.with(|c| c.set(true));
+        f();
+        COUNTING.with(|c| c.set(false));
+        ALLOCATIONS.load(Ordering::Relaxed) - before
+    }
+}

@@ -1,5 +1,6 @@
 //! A small shop: axum handlers with `#[mvi::traced_handler]`, business logic with `#[mvi::observe]`,
-//! SQLite as the dependency its readiness check really queries.
+//! business metrics with `mvi::metrics!` (items sold, stock read at each scrape, order value), SQLite as
+//! the dependency its readiness check really queries.
 //!
 //! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
 //! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`; the demo binds loopback, where the library's default
@@ -52,6 +53,7 @@ async fn place_order(
         Ok(order) => Ok((StatusCode::CREATED, Json(order))),
         Err(ShopError::NotFound) => Err(StatusCode::NOT_FOUND),
         Err(ShopError::OutOfStock) => Err(StatusCode::CONFLICT),
+        Err(ShopError::InvalidQuantity) => Err(StatusCode::UNPROCESSABLE_ENTITY),
         Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
@@ -114,6 +116,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             async move { shop.ping().await }
         })
         .install()?;
+    shop.report_stock();
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -123,6 +126,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let app_addr = listener.local_addr()?;
+    // Listening for SIGTERM and SIGINT before saying the shop is up, so a signal sent as soon as the
+    // banner is read is heard: polled once, the future has registered its handlers.
+    let mut stop_signal = std::pin::pin!(mvi::shutdown_signal());
+    std::future::poll_fn(|cx| {
+        let _ = stop_signal.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
     eprintln!("shop listening on http://{app_addr}; try:");
     eprintln!("  curl http://{app_addr}/products");
     eprintln!(
@@ -143,7 +154,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .with_graceful_shutdown(stopping)
             .await
     });
-    mvi::shutdown_signal().await;
+    stop_signal.await;
     telemetry.shutdown().await;
     server.await??;
     Ok(())
@@ -165,6 +176,7 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
             async move { shop.ping().await }
         })
         .install()?;
+    shop.report_stock();
     let admin: SocketAddr = telemetry.admin_addr().ok_or("no admin address")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -258,6 +270,14 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         "shop_orders_total{",
         "function_calls_total{function=\"Shop::order\"",
         "shop_order_duration_seconds_count",
+        "# TYPE shop_items_sold_total",
+        "shop_items_sold_total{",
+        "# TYPE shop_stock_items",
+        "shop_stock_items{",
+        "# TYPE shop_order_value_euros",
+        "shop_order_value_euros_bucket{region=\"eu\",le=\"40\"}",
+        "shop_order_value_euros_sum",
+        "shop_order_value_euros_count",
         "mvi_health_check_up",
         "mvi_build_info",
         "tokio_alive_tasks",
@@ -301,6 +321,9 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         && health_status.is_success()
         && traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
         && metrics.contains("shop_orders_total{")
+        && metrics.contains("shop_items_sold_total{region=\"eu\"}")
+        && metrics.contains("shop_stock_items{product=\"kettle\"}")
+        && metrics.contains("shop_order_value_euros_count{region=\"eu\"}")
         && exemplars.iter().any(|l| l.contains(" # {trace_id="))
         && openmetrics.ends_with("# EOF\n")
         && log_line.contains("\"trace_id\"");

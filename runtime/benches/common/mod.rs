@@ -1,4 +1,19 @@
-//! What the benchmarks share: reading criterion's estimates back and printing one table of ratios.
+//! What the benchmarks share: running criterion, reading its estimates back and printing one table of
+//! ratios.
+
+use criterion::Criterion;
+
+/// Installs mvi from `builder` (without its admin server), runs `benches` with criterion's settings
+/// from the command line, then prints criterion's summary.
+pub(crate) fn run(builder: mvi::TelemetryBuilder, benches: impl FnOnce(&mut Criterion)) {
+    let _telemetry = builder
+        .without_admin_server()
+        .install()
+        .expect("install mvi");
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion);
+    criterion.final_summary();
+}
 
 /// Mean time per iteration of `group/name`, in nanoseconds, from criterion's estimates of this run.
 pub(crate) fn mean_ns(group: &str, name: &str) -> Option<f64> {

@@ -8,6 +8,8 @@
 //! | `store.rs` | the store: every series by key, the per-metric cap on label sets and its overflow, a series' shape; it is also the global `metrics` recorder |
 //! | `label_sets.rs` | the capped cache of label sets a call site keeps in front of the store |
 //! | `render.rs` | the exposition: Prometheus text 0.0.4, or OpenMetrics 1.0 with exemplars |
+//!
+//! Gauges read at scrape time are read by `crate::declared` and rendered here, as they are read.
 
 mod buckets;
 mod exemplar;
@@ -23,4 +25,4 @@ pub(crate) use label_sets::LabelSets;
 pub use label_sets::OVERFLOW_VALUE;
 pub(crate) use native::{FixedHistogram, NativeCounter};
 pub use render::ExpositionFormat;
-pub(crate) use store::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
+pub(crate) use store::{Limits, OVERFLOW_METRIC, ReadFamily, SHAPE_CONFLICT_METRIC, Store};

@@ -15,6 +15,7 @@ use metrics::Key;
 
 use super::exemplar::Exemplar;
 use super::native::{FixedHistogram, NativeCounter, NativeGauge};
+use super::store::ReadFamily;
 
 /// A format of the `/metrics` exposition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,11 +51,13 @@ pub(crate) struct Series<'a, G, C, H> {
     pub(crate) gauges: G,
     pub(crate) counters: C,
     pub(crate) histograms: H,
+    /// Gauge families read at this scrape, each member in the order read.
+    pub(crate) read: &'a [ReadFamily],
     pub(crate) descriptions: &'a HashMap<String, Description>,
 }
 
-/// The whole exposition: gauges, counters, histograms; families sorted by name, and each family's
-/// series by labels. `capacity` is the expected length (the last exposition's), so the text is not
+/// The whole exposition: gauges, gauges read at this scrape, counters, histograms; families sorted by
+/// name, and each family's series by labels (a read family's in the order read). `capacity` is the expected length (the last exposition's), so the text is not
 /// copied as it grows.
 pub(crate) fn render<'a>(
     format: ExpositionFormat,
@@ -77,6 +80,14 @@ pub(crate) fn render<'a>(
         for (key, gauge) in members {
             w.labels(key);
             w.sample(&name, "", None, Float(gauge.get()), None);
+        }
+    }
+    for family in series.read.iter().filter(|f| !f.samples.is_empty()) {
+        let name = sanitize_name(family.name);
+        w.describe(&name, "gauge", Some(family.help), None);
+        for (key, value) in &family.samples {
+            w.labels(key);
+            w.sample(&name, "", None, Float(*value), None);
         }
     }
     for (name, members) in families(series.counters) {
@@ -134,10 +145,16 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` of the family of metric `name`.
+    /// `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` of the family of metric `name`, as described.
     fn header(&mut self, name: &str, family: &str, kind: &str) {
         let description = self.descriptions.get(name);
-        if let Some(help) = description.and_then(|d| d.help.as_deref()) {
+        let help = description.and_then(|d| d.help.as_deref());
+        self.describe(family, kind, help, description.and_then(|d| d.unit));
+    }
+
+    /// `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` of `family`.
+    fn describe(&mut self, family: &str, kind: &str, help: Option<&str>, unit: Option<&str>) {
+        if let Some(help) = help {
             let _ = write!(self.out, "# HELP {family} ");
             for c in help.chars() {
                 match c {
@@ -153,7 +170,6 @@ impl Writer<'_> {
         }
         let _ = writeln!(self.out, "# TYPE {family} {kind}");
         if self.format == ExpositionFormat::OpenMetrics {
-            let unit = description.and_then(|d| d.unit);
             if let Some(unit) = unit.filter(|u| {
                 family
                     .strip_suffix(u)

@@ -9,11 +9,12 @@
 //!   `mvi_series_shape_conflicts_total{metric}` and logged once per metric.
 //!
 //! Every kind is kept here in plain atomics ([`NativeCounter`], [`NativeGauge`], [`FixedHistogram`]) and
-//! rendered by `render.rs`, in the Prometheus text format or in OpenMetrics.
+//! rendered by `render.rs`, in the Prometheus text format or in OpenMetrics. Gauges read at scrape time
+//! are read by the [`ReadAtScrape`] function `install` sets, and rendered as they are read.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use metrics::{Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString, Unit};
 
@@ -38,6 +39,18 @@ pub(crate) struct Limits {
     /// `histogram_buckets`, else the catalog's first declaration; else [`DEFAULT_BUCKETS`].
     pub(crate) bounds: HashMap<String, &'static [f64]>,
 }
+
+/// A gauge family read at each scrape (`gauge(callback)` of `mvi::metrics!`): its name, HELP, and the
+/// value of each label set, in order. Nothing of it is kept between scrapes.
+#[derive(Debug)]
+pub(crate) struct ReadFamily {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) samples: Vec<(Key, f64)>,
+}
+
+/// What reads the gauge families of [`ReadFamily`] at each scrape.
+pub(crate) type ReadAtScrape = fn(&Store) -> Vec<ReadFamily>;
 
 /// One series.
 #[derive(Clone, Debug)]
@@ -65,6 +78,7 @@ pub(crate) struct Store {
     descriptions: RwLock<HashMap<String, Description>>,
     /// The length of the last exposition, by format: the next one's starting capacity.
     rendered_len: [AtomicUsize; 2],
+    read_at_scrape: OnceLock<ReadAtScrape>,
 }
 
 impl Store {
@@ -75,7 +89,13 @@ impl Store {
             families: Mutex::default(),
             descriptions: RwLock::default(),
             rendered_len: Default::default(),
+            read_at_scrape: OnceLock::new(),
         }
+    }
+
+    /// Sets what reads the gauges read at each scrape (once).
+    pub(crate) fn read_at_scrape(&self, read: ReadAtScrape) {
+        let _ = self.read_at_scrape.set(read);
     }
 
     /// The most label sets `metric` may have.
@@ -228,18 +248,20 @@ impl Store {
         self.get_or_insert(&overflow, || make(&overflow))
     }
 
-    /// Keeps the first HELP text and unit given for a metric.
-    fn describe(&self, name: &str, unit: Option<Unit>, help: &str) {
+    /// Keeps the first HELP text and unit (`seconds`, `euros`) given for a metric.
+    pub(crate) fn describe(&self, name: &str, unit: Option<&'static str>, help: &str) {
         let mut all = self.descriptions.write().unwrap_or_else(|e| e.into_inner());
         let description = all.entry(render::sanitize_name(name)).or_default();
         description.help.get_or_insert_with(|| help.to_string());
         if description.unit.is_none() {
-            description.unit = unit.filter(|u| *u != Unit::Count).map(|u| u.as_str());
+            description.unit = unit.filter(|u| !u.is_empty());
         }
     }
 
     /// The whole exposition, in `format`.
     pub(crate) fn render(&self, format: ExpositionFormat) -> String {
+        // Read before any lock is taken: a reader may record an overflow here.
+        let read = self.read_at_scrape.get().map(|read| read(self));
         let descriptions = self.descriptions.read().unwrap_or_else(|e| e.into_inner());
         let series = self.read();
         let rendered_len = &self.rendered_len[format as usize];
@@ -259,6 +281,7 @@ impl Store {
                     Series::Histogram(h) => Some((k, &**h)),
                     _ => None,
                 }),
+                read: read.as_deref().unwrap_or_default(),
                 descriptions: &descriptions,
             },
         );
@@ -275,18 +298,23 @@ impl Store {
     }
 }
 
+/// A `metrics` unit as OpenMetrics names it in `# UNIT`; none for a count.
+fn unit_name(unit: Option<Unit>) -> Option<&'static str> {
+    unit.filter(|u| *u != Unit::Count).map(|u| u.as_str())
+}
+
 /// The store seen through the `metrics` facade.
 impl Recorder for Store {
     fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), unit, &description);
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
     fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), unit, &description);
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
     fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), unit, &description);
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> metrics::Counter {
