@@ -6,7 +6,7 @@
 //! - outside a sampled trace nothing happens beyond reading the thread's context (one thread-local read);
 //! - inside one, a slot is read (a relaxed load of its last write time) and written at most once per
 //!   [`MIN_INTERVAL`] per bucket: the writer that wins a compare-and-swap on that time writes, every
-//!   other call goes on. So the slot's cache line is written a few times a second at most, however many
+//!   other call goes on. So the slot's cache line is written at most ten times a second, however many
 //!   cores record into the bucket, and the record path takes no lock;
 //! - slots are allocated the first time a series records inside a sampled trace, so series that never
 //!   do cost no memory for them;
