@@ -19,7 +19,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
-use crate::context::{SpanContext, WithContext};
+use crate::context::{Extra, SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
 use crate::series::{FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
@@ -244,7 +244,16 @@ impl InFlight {
             span_id: self.span_id,
             flags: self.flags,
         };
-        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), cx)
+        // The caller's `tracestate` goes on with the trace, into outgoing calls.
+        let extra = Extra {
+            tracestate: self
+                .request
+                .parent
+                .as_ref()
+                .and_then(|(_, s)| s.as_deref().map(Arc::from)),
+            remote: false,
+        };
+        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
             .instrument(self.span.clone())
             .await;
         let outcome = outcome.map_err(|payload| {
