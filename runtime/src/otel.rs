@@ -8,12 +8,33 @@ use crate::trace_context::{SpanId, TraceId};
 
 /// Links `span` to its remote parent and returns the ids the span is exported with. Without trace
 /// export (feature off, or no exporter installed), these are the ids mvi generated.
-#[cfg(not(feature = "otlp"))]
 pub(crate) fn link(
+    span: &tracing::Span,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: Option<SpanId>,
+    flags: u8,
+    tracestate: Option<&str>,
+) -> (TraceId, SpanId) {
+    link_to(
+        span,
+        trace_id,
+        span_id,
+        parent.map(|p| (p, true)),
+        flags,
+        tracestate,
+    )
+}
+
+/// As [`link`], for a parent that may be local (`(id, false)`: a span of this process, such as the
+/// server span an `#[observe(span)]` call or an outgoing call runs in) or remote (`(id, true)`).
+/// mvi's context decides the parent, whatever `tracing` span is current.
+#[cfg(not(feature = "otlp"))]
+pub(crate) fn link_to(
     _span: &tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
-    _parent: Option<SpanId>,
+    _parent: Option<(SpanId, bool)>,
     _flags: u8,
     _tracestate: Option<&str>,
 ) -> (TraceId, SpanId) {
@@ -21,7 +42,7 @@ pub(crate) fn link(
 }
 
 #[cfg(feature = "otlp")]
-pub(crate) use export::{TraceExport, link};
+pub(crate) use export::{TraceExport, link_to};
 
 #[cfg(feature = "otlp")]
 mod export {
@@ -38,15 +59,15 @@ mod export {
 
     use super::{SpanId, TraceId};
 
-    pub(crate) fn link(
+    pub(crate) fn link_to(
         span: &tracing::Span,
         trace_id: TraceId,
         span_id: SpanId,
-        parent: Option<SpanId>,
+        parent: Option<(SpanId, bool)>,
         flags: u8,
         tracestate: Option<&str>,
     ) -> (TraceId, SpanId) {
-        if let Some(parent) = parent {
+        if let Some((parent, remote)) = parent {
             let state = tracestate
                 .and_then(|s| s.parse::<TraceState>().ok())
                 .unwrap_or_default();
@@ -54,7 +75,7 @@ mod export {
                 trace::TraceId::from_bytes(trace_id.0.to_be_bytes()),
                 trace::SpanId::from_bytes(parent.0.to_be_bytes()),
                 TraceFlags::new(flags),
-                true,
+                remote,
                 state,
             );
             let _ = span.set_parent(Context::new().with_remote_span_context(remote));
