@@ -159,10 +159,19 @@ pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
         return None;
     }
     let parent = parse_traceparent(first.as_bytes())?;
-    let state: Vec<&str> = headers
-        .get_all("tracestate")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+    let state = parse_tracestate(
+        headers
+            .get_all("tracestate")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    Some((parent, state))
+}
+
+/// The `tracestate` list of one or more header values (list members joined with `,`), if it is well
+/// formed: at most 32 members, each `key=value` with a valid key and value, 512 characters in all.
+pub fn parse_tracestate<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+    let state: Vec<&str> = values
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|m| !m.is_empty())
@@ -183,10 +192,7 @@ pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
             })
         });
     let joined = state.join(",");
-    Some((
-        parent,
-        (valid && joined.len() <= MAX_TRACESTATE_LEN).then_some(joined),
-    ))
+    (valid && joined.len() <= MAX_TRACESTATE_LEN).then_some(joined)
 }
 
 #[cfg(test)]
