@@ -13,11 +13,13 @@
 // | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
 // | `site`, `http` | what `#[observe]` and `#[traced_handler]` call at run time |
 // | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
+// | `span`, `propagation`, `client`, `task` | `#[observe(span)]`'s child spans; the context into and out of any carrier; outgoing HTTP calls (reqwest middleware, tower layer); spawning in the current context |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
 // | `__private` | what generated code calls; not a stable API |
 mod admin;
 mod builder;
 mod catalog;
+pub mod client;
 pub mod context;
 mod error;
 mod global;
@@ -27,9 +29,12 @@ mod install;
 mod label;
 mod logging;
 mod otel;
+pub mod propagation;
 mod series;
 mod signal;
 mod site;
+mod span;
+mod task;
 mod telemetry;
 pub mod trace_context;
 
@@ -49,6 +54,7 @@ pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
 pub use series::{DEFAULT_BUCKETS, OVERFLOW_VALUE};
 pub use signal::shutdown_signal;
 pub use site::Outcome;
+pub use task::{spawn, spawn_blocking};
 pub use telemetry::Telemetry;
 
 /// Records calls of a function, a method, or every method of an `impl` block.
