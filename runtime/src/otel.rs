@@ -129,7 +129,10 @@ mod export {
         where
             S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
         {
-            tracing_opentelemetry::layer().with_tracer(self.provider.tracer("mvi"))
+            // The `code.*` location of mvi's own spans would be mvi's source; they carry the user's instead.
+            tracing_opentelemetry::layer()
+                .with_location(false)
+                .with_tracer(self.provider.tracer("mvi"))
         }
 
         /// Flushes and stops the exporter, waiting at most [`FLUSH_TIMEOUT`].

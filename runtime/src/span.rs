@@ -125,7 +125,7 @@ impl SpanSite {
             code.function.name = function,
             code.namespace = self.site.module(),
             code.filepath = self.file,
-            code.lineno = self.line,
+            code.lineno = i64::from(self.line),
             trace_id = Empty,
             span_id = Empty,
         );
