@@ -159,6 +159,29 @@ pub struct Carried {
     span: tracing::Span,
 }
 
+/// What `#[observe(span(parent = ...))]` takes: a [`Carried`] context, or `Option<Carried>` as
+/// [`propagation::extract`](crate::propagation::extract) returns it (`None` starts a new trace).
+#[diagnostic::on_unimplemented(
+    message = "`span(parent = ...)` takes an `Option<mvi::context::Carried>` (as `mvi::propagation::extract` returns) or a `Carried`, not `{Self}`",
+    label = "not a parent context"
+)]
+pub trait IntoParent {
+    /// The parent, if any.
+    fn into_parent(self) -> Option<Carried>;
+}
+
+impl IntoParent for Carried {
+    fn into_parent(self) -> Option<Carried> {
+        Some(self)
+    }
+}
+
+impl IntoParent for Option<Carried> {
+    fn into_parent(self) -> Option<Carried> {
+        self
+    }
+}
+
 /// The current context and `tracing` span, to carry into a task, a thread or a callback.
 pub fn capture() -> Carried {
     Carried {

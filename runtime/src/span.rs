@@ -10,7 +10,7 @@ use std::future::Future;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::context::{self, Carried, Extra, SpanContext, WithContext};
+use crate::context::{self, Extra, IntoParent, SpanContext, WithContext};
 use crate::site::{Outcome, Site};
 use crate::trace_context::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId};
 
@@ -96,9 +96,9 @@ impl SpanSite {
     pub fn start_from(
         &'static self,
         self_type: Option<&'static str>,
-        parent: impl Into<Option<Carried>>,
+        parent: impl IntoParent,
     ) -> CallSpan {
-        match parent.into() {
+        match parent.into_parent() {
             Some(carried) => {
                 let (cx, extra) = carried.parts();
                 self.open(self_type, cx, extra)
