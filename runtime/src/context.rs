@@ -147,10 +147,9 @@ impl<F: Future> Future for WithContext<F> {
 /// consumer or a job that continues the sender's trace).
 ///
 /// ```
-/// # async fn demo() {
 /// let here = mvi::context::capture();
-/// std::thread::spawn(move || here.in_scope(|| tracing::info!("same trace_id as the caller")));
-/// # }
+/// let worker = std::thread::spawn(move || here.in_scope(|| tracing::info!("same trace_id as the caller")));
+/// worker.join().unwrap();
 /// ```
 #[derive(Clone, Debug)]
 pub struct Carried {

@@ -37,6 +37,7 @@ use crate::trace_context::{self, TraceParent};
 /// A carrier to write trace headers into: implement it for your message type's headers.
 ///
 /// ```
+/// /// Headers as a Kafka client has them: byte values.
 /// struct KafkaHeaders(Vec<(String, Vec<u8>)>);
 ///
 /// impl mvi::propagation::Injector for KafkaHeaders {
@@ -45,16 +46,6 @@ use crate::trace_context::{self, TraceParent};
 ///         self.0.push((key.to_string(), value.into_bytes()));
 ///     }
 /// }
-/// ```
-pub trait Injector {
-    /// Sets `key` (`traceparent` or `tracestate`, lowercase) to `value`, replacing any value it had.
-    fn set(&mut self, key: &'static str, value: String);
-}
-
-/// A carrier to read trace headers from: implement it for your message type's headers.
-///
-/// ```
-/// struct KafkaHeaders(Vec<(String, Vec<u8>)>);
 ///
 /// impl mvi::propagation::Extractor for KafkaHeaders {
 ///     fn get(&self, key: &str) -> Option<&str> {
@@ -62,7 +53,26 @@ pub trait Injector {
 ///         std::str::from_utf8(v).ok()
 ///     }
 /// }
+///
+/// let mut headers = KafkaHeaders(Vec::new());
+/// let sender = mvi::propagation::extract_from(&vec![(
+///     "traceparent".to_string(),
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string(),
+/// )]);
+/// sender.unwrap().in_scope(|| mvi::propagation::inject_into(&mut headers));
+/// let received = mvi::propagation::extract_from(&headers).unwrap();
+/// assert_eq!(
+///     received.span_context().unwrap().trace_id.to_string(),
+///     "4bf92f3577b34da6a3ce929d0e0e4736"
+/// );
 /// ```
+pub trait Injector {
+    /// Sets `key` (`traceparent` or `tracestate`, lowercase) to `value`, replacing any value it had.
+    fn set(&mut self, key: &'static str, value: String);
+}
+
+/// A carrier to read trace headers from: implement it for your message type's headers (see
+/// [`Injector`] for an example of both).
 pub trait Extractor {
     /// The value of `key` (`traceparent` or `tracestate`), if present.
     fn get(&self, key: &str) -> Option<&str>;

@@ -16,7 +16,8 @@ use crate::context;
 /// `tokio::spawn`, in the current trace context.
 ///
 /// ```
-/// # async fn demo() {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let handle = mvi::spawn(async { tracing::info!("logged with the spawner's trace_id") });
 /// handle.await.unwrap();
 /// # }
@@ -33,7 +34,8 @@ where
 /// `tokio::task::spawn_blocking`, in the current trace context.
 ///
 /// ```
-/// # async fn demo() {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let sum = mvi::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
 /// assert_eq!(sum, 55);
 /// # }

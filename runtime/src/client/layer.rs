@@ -13,16 +13,19 @@ use super::{Call, Target};
 /// ```
 /// use tower::{Layer as _, ServiceExt as _};
 ///
-/// # async fn demo() -> Result<(), std::convert::Infallible> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// // Any client service; here one that answers 204 itself.
 /// let client = tower::service_fn(|request: http::Request<String>| async move {
 ///     assert!(request.headers().contains_key("traceparent"));
-///     Ok::<_, std::convert::Infallible>(http::Response::builder().status(204).body(String::new()).unwrap())
+///     let response = http::Response::builder().status(204).body(String::new()).unwrap();
+///     Ok::<_, std::convert::Infallible>(response)
 /// });
 /// let client = mvi::client::Layer::new().layer(client);
-/// let response = client.oneshot(http::Request::get("http://payments.internal/health").body(String::new()).unwrap()).await?;
+/// let request = http::Request::get("http://payments.internal/health").body(String::new()).unwrap();
+/// let response = client.oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), 204);
-/// # Ok(()) }
+/// # }
 /// ```
 ///
 /// A failure's `error_type` is read from the error (and its sources) when the service's error is a
