@@ -164,7 +164,7 @@ pub(crate) fn write(carrier: &mut impl Injector, cx: SpanContext, tracestate: Op
 }
 
 /// The sender's context in an incoming request's headers, if `traceparent` is valid (strictly: see
-/// [`trace_context`](crate::trace_context)), with its `tracestate`: the parent to continue. Run code
+/// [`trace_context`]), with its `tracestate`: the parent to continue. Run code
 /// in it with [`Carried::scope`] or [`Carried::in_scope`], or let an `#[observe(span(parent = ...))]`
 /// function adopt it.
 pub fn extract(headers: &HeaderMap) -> Option<Carried> {

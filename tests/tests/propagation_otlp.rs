@@ -38,7 +38,7 @@ struct A {
 async fn order(State(a): State<A>) -> Result<String, StatusCode> {
     tracing::info!("ordering");
     let _ = refuse(1);
-    let _ = std::panic::catch_unwind(|| explode());
+    let _ = std::panic::catch_unwind(explode);
     let _ = tokio::time::timeout(Duration::from_millis(10), never()).await;
     pay(&a.client, &a.b)
         .await

@@ -1,5 +1,5 @@
 //! Outgoing HTTP calls: a client span, the trace headers, and client RED metrics, for `reqwest`
-//! (feature `reqwest`: [`Middleware`], a `reqwest-middleware` middleware) and for tower-based clients
+//! (feature `reqwest`: `Middleware`, a `reqwest-middleware` middleware) and for tower-based clients
 //! such as hyper-util's and tonic's channels ([`Layer`]).
 //!
 //! Each call gets a client span, a child of the current context (`mvi::context::current()`: the
