@@ -69,6 +69,8 @@ pub use telemetry::Telemetry;
 /// | `#[observe(labels(region = order.region))]` | extra labels, read from the arguments (string literals are static) |
 /// | `#[observe(labels = arg)]` | the labels of an argument whose type derives [`Labels`] |
 /// | `#[observe(error_if = Option::is_none)]` | `result="error"` where the predicate holds |
+/// | `#[observe(span)]` | each call in a child span of the current context (or a new trace), with `code.*` attributes and error status |
+/// | `#[observe(span(parent = mvi::propagation::extract_from(&msg.headers)))]` | the span's parent from a message (a new trace when it has none) |
 /// | `#[observe(skip)]` | on a method of an observed `impl`: leave it alone |
 /// | `#[observe(crate = "path")]` | where the `mvi` crate is, when renamed |
 ///
