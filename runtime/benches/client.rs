@@ -14,9 +14,11 @@
 //! then a table per group: time per call, ratio to `bare`, and overhead over `bare`.
 
 mod common;
+#[path = "common/mvi_runtime.rs"]
+mod mvi_runtime;
 
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::Criterion;
@@ -102,18 +104,6 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime, server: &str) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = rt.enter();
-    let _telemetry = mvi::Telemetry::builder()
-        .without_admin_server()
-        .log_output(mvi::LogOutput::Writer(Arc::new(
-            Mutex::new(std::io::sink()),
-        )))
-        .install()
-        .expect("install mvi");
     // The server runs on a thread of its own, as another process would.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -132,9 +122,11 @@ fn main() {
         });
     });
     let server = rx.recv().expect("server address");
-    let mut criterion = Criterion::default().configure_from_args();
-    benches(&mut criterion, &rt, &server);
-    criterion.final_summary();
+    mvi_runtime::run(|rt| {
+        let mut criterion = Criterion::default().configure_from_args();
+        benches(&mut criterion, rt, &server);
+        criterion.final_summary();
+    });
 
     for group in ["stubbed", "loopback"] {
         println!("\n{group}:");

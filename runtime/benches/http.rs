@@ -19,9 +19,10 @@
 //! ratio to `bare`, and overhead over `bare`.
 
 mod common;
+#[path = "common/mvi_runtime.rs"]
+mod mvi_runtime;
 
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -91,21 +92,11 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = rt.enter();
-    let _telemetry = mvi::Telemetry::builder()
-        .without_admin_server()
-        .log_output(mvi::LogOutput::Writer(Arc::new(
-            Mutex::new(std::io::sink()),
-        )))
-        .install()
-        .expect("install mvi");
-    let mut criterion = Criterion::default().configure_from_args();
-    benches(&mut criterion, &rt);
-    criterion.final_summary();
+    mvi_runtime::run(|rt| {
+        let mut criterion = Criterion::default().configure_from_args();
+        benches(&mut criterion, rt);
+        criterion.final_summary();
+    });
 
     common::print_table(
         GROUP,

@@ -208,14 +208,7 @@ impl HandlerSite {
     }
 
     fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
-        let key = |decl: &MetricDecl| {
-            let labels = LABELS
-                .iter()
-                .zip(values)
-                .map(|(k, v)| Label::new(*k, v.to_string()))
-                .collect::<Vec<_>>();
-            Key::from_parts(decl.name, labels)
-        };
+        let key = |decl: &MetricDecl| crate::label::key(decl.name, &LABELS, values);
         RedSeries {
             requests: store.counter(&key(self.requests)),
             duration: store.histogram(&key(self.duration), self.duration.buckets),

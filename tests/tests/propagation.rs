@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use reqwest_middleware::ClientWithMiddleware;
+use mvi_tests::{Downstream, serve};
 use serde_json::Value;
 use tower::{Layer as _, ServiceExt as _};
 
@@ -48,25 +48,10 @@ async fn slow() -> &'static str {
 
 // ---- service A
 
-#[derive(Clone)]
-struct A {
-    client: ClientWithMiddleware,
-    b: String,
-}
-
 #[mvi::traced_handler]
-async fn order(State(a): State<A>) -> Result<String, StatusCode> {
+async fn order(State(b): State<Downstream>) -> Result<String, StatusCode> {
     tracing::info!("ordering");
-    pay(&a.client, &a.b)
-        .await
-        .map_err(|_| StatusCode::BAD_GATEWAY)
-}
-
-#[mvi::observe(span)]
-async fn pay(client: &ClientWithMiddleware, b: &str) -> Result<String, reqwest_middleware::Error> {
-    tracing::info!("paying");
-    let response = client.post(format!("{b}/charge")).send().await?;
-    Ok(response.text().await?)
+    b.pay().await.map_err(|_| StatusCode::BAD_GATEWAY)
 }
 
 #[mvi::traced_handler]
@@ -91,13 +76,6 @@ struct Message {
 fn consume(message: &Message) -> usize {
     tracing::info!(body = %message.body, "consumed");
     message.body.len()
-}
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
 }
 
 fn lines(buffer: &Mutex<Vec<u8>>) -> Vec<Value> {
@@ -131,22 +109,19 @@ async fn one_trace_across_handlers_functions_calls_tasks_and_messages() {
             .route("/slow", get(slow)),
     )
     .await;
-    let client = reqwest_middleware::ClientBuilder::new(
+    let downstream = Downstream::new(
         reqwest::Client::builder()
             .timeout(Duration::from_millis(300))
             .build()
             .unwrap(),
-    )
-    .with(mvi::client::Middleware::new())
-    .build();
+        b.clone(),
+    );
+    let client = downstream.client.clone();
     let a = serve(
         Router::new()
             .route("/orders", post(order))
             .route("/background", get(background))
-            .with_state(A {
-                client: client.clone(),
-                b: b.clone(),
-            }),
+            .with_state(downstream),
     )
     .await;
     let plain = reqwest::Client::new();

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use reqwest_middleware::ClientWithMiddleware;
+use mvi_tests::{Downstream, serve};
 
 /// Answers with the `traceparent` it received and its own context.
 #[mvi::traced_handler]
@@ -20,26 +20,18 @@ async fn charge(headers: HeaderMap) -> String {
 }
 
 #[mvi::traced_handler]
-async fn order(State((client, b)): State<(ClientWithMiddleware, String)>) -> String {
+async fn order(State(b): State<Downstream>) -> String {
     let server = mvi::context::current().unwrap();
-    let (inner, answer) = pay(&client, &b).await;
+    let (inner, answer) = pay(&b).await;
     assert_eq!(inner.trace_id, server.trace_id);
     assert_ne!(inner.span_id, server.span_id);
     format!("{} {answer}", inner.span_id)
 }
 
 #[mvi::observe(span)]
-async fn pay(client: &ClientWithMiddleware, b: &str) -> (mvi::context::SpanContext, String) {
+async fn pay(b: &Downstream) -> (mvi::context::SpanContext, String) {
     let inner = mvi::context::current().unwrap();
-    let response = client.post(format!("{b}/charge")).send().await.unwrap();
-    (inner, response.text().await.unwrap())
-}
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
+    (inner, b.pay().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,13 +42,10 @@ async fn the_trace_goes_on_without_logs() {
         .install()
         .unwrap();
     let b = serve(Router::new().route("/charge", post(charge))).await;
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(mvi::client::Middleware::new())
-        .build();
     let a = serve(
         Router::new()
             .route("/orders", post(order))
-            .with_state((client, b)),
+            .with_state(Downstream::new(reqwest::Client::new(), b)),
     )
     .await;
     let response = reqwest::Client::new()

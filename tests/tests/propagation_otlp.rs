@@ -12,11 +12,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use mvi_tests::{Downstream, serve};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::{
     Span, span::SpanKind, status::StatusCode as OtelStatus,
 };
-use reqwest_middleware::ClientWithMiddleware;
 use support::otlp::{attr, collector, hex};
 
 const CALLER: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -28,21 +28,14 @@ async fn charge(headers: HeaderMap) -> String {
     headers["traceparent"].to_str().unwrap().to_string()
 }
 
-#[derive(Clone)]
-struct A {
-    client: ClientWithMiddleware,
-    b: String,
-}
-
 #[mvi::traced_handler]
-async fn order(State(a): State<A>) -> Result<String, StatusCode> {
+async fn order(State(b): State<Downstream>) -> Result<String, StatusCode> {
     tracing::info!("ordering");
     let _ = refuse(1);
     let _ = std::panic::catch_unwind(explode);
     let _ = tokio::time::timeout(Duration::from_millis(10), never()).await;
-    pay(&a.client, &a.b)
-        .await
-        .map_err(|_| StatusCode::BAD_GATEWAY)
+    billing::Ledger.post(100);
+    b.pay().await.map_err(|_| StatusCode::BAD_GATEWAY)
 }
 
 #[derive(Debug)]
@@ -61,14 +54,6 @@ mod billing {
 }
 
 #[mvi::observe(span)]
-async fn pay(client: &ClientWithMiddleware, b: &str) -> Result<String, reqwest_middleware::Error> {
-    tracing::info!("paying");
-    billing::Ledger.post(100);
-    let response = client.post(format!("{b}/charge?card=4242")).send().await?;
-    Ok(response.text().await?)
-}
-
-#[mvi::observe(span)]
 fn refuse(cents: u64) -> Result<u64, Declined> {
     if cents > 0 { Err(Declined) } else { Ok(0) }
 }
@@ -81,13 +66,6 @@ fn explode() {
 #[mvi::observe(span)]
 async fn never() {
     std::future::pending::<()>().await;
-}
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    base
 }
 
 fn named<'a>(spans: &'a [Span], name: &str) -> &'a Span {
@@ -113,13 +91,11 @@ async fn spans_of_both_services_nest_with_the_ids_of_logs_and_headers() {
         .install()
         .unwrap();
     let b = serve(Router::new().route("/charge", post(charge))).await;
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(mvi::client::Middleware::new())
-        .build();
-    let a = serve(Router::new().route("/orders", post(order)).with_state(A {
-        client,
-        b: b.clone(),
-    }))
+    let a = serve(
+        Router::new()
+            .route("/orders", post(order))
+            .with_state(Downstream::new(reqwest::Client::new(), b.clone())),
+    )
     .await;
     let response = reqwest::Client::new()
         .post(format!("{a}/orders"))
@@ -147,7 +123,7 @@ async fn spans_of_both_services_nest_with_the_ids_of_logs_and_headers() {
         .iter()
         .find(|s| s.name == "POST /charge")
         .unwrap_or_else(|| panic!("{spans:#?}"));
-    let pay = named(&spans, "pay");
+    let pay = named(&spans, "Downstream::pay");
     let client = named(&spans, "POST");
     let ledger = named(&spans, "Ledger::post");
 
@@ -156,7 +132,7 @@ async fn spans_of_both_services_nest_with_the_ids_of_logs_and_headers() {
     assert_eq!(a_server.kind, SpanKind::Server as i32);
     assert_eq!(pay.parent_span_id, a_server.span_id);
     assert_eq!(pay.kind, SpanKind::Internal as i32);
-    assert_eq!(ledger.parent_span_id, pay.span_id);
+    assert_eq!(ledger.parent_span_id, a_server.span_id);
     assert_eq!(client.parent_span_id, pay.span_id);
     assert_eq!(client.kind, SpanKind::Client as i32);
     assert_eq!(b_server.parent_span_id, client.span_id);
@@ -191,14 +167,14 @@ async fn spans_of_both_services_nest_with_the_ids_of_logs_and_headers() {
         assert_eq!(l["span_id"], hex(&span.span_id), "{l}");
     }
 
-    // The inner span's code attributes; the client span's HTTP ones (no query in `url.full`).
-    assert_eq!(attr(pay, "code.function.name").cloned(), string("pay"));
+    // The inner span's code attributes; the client span's HTTP ones.
     assert_eq!(
-        attr(pay, "code.namespace").cloned(),
-        string("propagation_otlp")
+        attr(pay, "code.function.name").cloned(),
+        string("Downstream::pay")
     );
+    assert_eq!(attr(pay, "code.namespace").cloned(), string("mvi_tests"));
     assert!(
-        matches!(attr(pay, "code.filepath"), Some(Value::StringValue(f)) if f.ends_with("propagation_otlp.rs"))
+        matches!(attr(pay, "code.filepath"), Some(Value::StringValue(f)) if f.ends_with("src/lib.rs"))
     );
     assert!(
         matches!(attr(pay, "code.lineno"), Some(Value::IntValue(n)) if *n > 0),

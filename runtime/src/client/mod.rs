@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use http::{HeaderMap, Method, StatusCode};
-use metrics::{HistogramFn as _, Key, Label};
+use metrics::HistogramFn as _;
 use tracing::field::Empty;
 
 use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
@@ -105,14 +105,7 @@ fn record(labels: [&str; 4], seconds: f64) {
     let series = SERIES
         .get_or_init(LabelSets::new)
         .get(store, REQUESTS.name, &labels, |values| {
-            let key = |decl: &MetricDecl| {
-                let labels = LABELS
-                    .iter()
-                    .zip(values)
-                    .map(|(k, v)| Label::new(*k, v.to_string()))
-                    .collect::<Vec<_>>();
-                Key::from_parts(decl.name, labels)
-            };
+            let key = |decl: &MetricDecl| crate::label::key(decl.name, &LABELS, values);
             // Capped by the store, so one leaked set of handles per label set is bounded memory.
             Box::leak(Box::new(Series {
                 requests: store.counter(&key(&REQUESTS)),

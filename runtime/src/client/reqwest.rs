@@ -40,17 +40,7 @@ impl reqwest_middleware::Middleware for Middleware {
         'life2: 'async_trait,
         Self: 'async_trait,
     {
-        let url = request.url();
-        let mut call = Call::begin(
-            request.method(),
-            &Target {
-                scheme: url.scheme(),
-                host: url.host_str().unwrap_or(""),
-                port: url.port_or_known_default(),
-                explicit_port: url.port().is_some(),
-                path: url.path(),
-            },
-        );
+        let mut call = Call::begin(request.method(), &target(request.url()));
         call.inject(request.headers_mut());
         Box::pin(async move {
             let result = next.run(request, extensions).await;
@@ -65,6 +55,17 @@ impl reqwest_middleware::Middleware for Middleware {
             }
             result
         })
+    }
+}
+
+/// Where a call goes: credentials, query and fragment are left out.
+fn target(url: &reqwest::Url) -> Target<'_> {
+    Target {
+        scheme: url.scheme(),
+        host: url.host_str().unwrap_or(""),
+        port: url.port_or_known_default(),
+        explicit_port: url.port().is_some(),
+        path: url.path(),
     }
 }
 
@@ -86,5 +87,23 @@ pub(super) fn error_type(e: &reqwest::Error) -> &'static str {
         "request"
     } else {
         "_OTHER"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_full_has_no_credentials_query_or_fragment() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        let secret = url("https://ada:hunter2@pay.example:8443/v1/charge?card=4242#x");
+        let t = target(&secret);
+        assert_eq!(t.url(), "https://pay.example:8443/v1/charge");
+        assert_eq!((t.host, t.port), ("pay.example", Some(8443)));
+        let plain = url("http://pay.example/charge?x=1");
+        let t = target(&plain);
+        assert_eq!(t.url(), "http://pay.example/charge");
+        assert_eq!(t.port, Some(80));
     }
 }

@@ -1,0 +1,21 @@
+//! What the benchmarks of async code share: a current-thread runtime, entered, and mvi installed with
+//! its JSON logs written to a sink.
+
+use std::sync::{Arc, Mutex};
+
+/// Runs `bench` on a current-thread runtime, entered, with mvi installed.
+pub(crate) fn run(bench: impl FnOnce(&tokio::runtime::Runtime)) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _guard = rt.enter();
+    let _telemetry = mvi::Telemetry::builder()
+        .without_admin_server()
+        .log_output(mvi::LogOutput::Writer(Arc::new(
+            Mutex::new(std::io::sink()),
+        )))
+        .install()
+        .expect("install mvi");
+    bench(&rt);
+}
