@@ -26,6 +26,14 @@ pub(crate) fn link(
     )
 }
 
+/// Whether spans are exported: only then do a span's exported ids need reading back after it is
+/// created (without export they are the ids mvi generated, known before).
+#[cfg(not(feature = "otlp"))]
+#[inline]
+pub(crate) fn exporting() -> bool {
+    false
+}
+
 /// As [`link`], for a parent that may be local (`(id, false)`: a span of this process, such as the
 /// server span an `#[observe(span)]` call or an outgoing call runs in) or remote (`(id, true)`).
 /// mvi's context decides the parent, whatever `tracing` span is current.
@@ -42,7 +50,7 @@ pub(crate) fn link_to(
 }
 
 #[cfg(feature = "otlp")]
-pub(crate) use export::{TraceExport, link_to};
+pub(crate) use export::{TraceExport, exporting, link_to};
 
 #[cfg(feature = "otlp")]
 mod export {
@@ -58,6 +66,14 @@ mod export {
     use tracing_opentelemetry::{OpenTelemetryLayer, OpenTelemetrySpanExt};
 
     use super::{SpanId, TraceId};
+
+    /// Set once the export layer is in the subscriber.
+    static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    #[inline]
+    pub(crate) fn exporting() -> bool {
+        EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+    }
 
     pub(crate) fn link_to(
         span: &tracing::Span,
@@ -125,10 +141,12 @@ mod export {
             Ok(TraceExport { provider })
         }
 
+        /// The layer for the subscriber; from then on spans are exported.
         pub(crate) fn layer<S>(&self) -> OpenTelemetryLayer<S, SdkTracer>
         where
             S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
         {
+            EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
             // The `code.*` location of mvi's own spans would be mvi's source; they carry the user's instead.
             tracing_opentelemetry::layer()
                 .with_location(false)

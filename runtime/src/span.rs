@@ -49,9 +49,16 @@ impl Child {
         }
     }
 
-    /// Ties `span` to the parent (with feature `otlp`, the ids read back are the exported ones),
-    /// records `trace_id` and `span_id` on it, and returns the context to make current.
-    pub(crate) fn link(self, span: &tracing::Span) -> (SpanContext, Extra) {
+    /// The ids to give a span when it is created: known now unless spans are exported, when they
+    /// are read back after [`link`](Child::link) instead.
+    pub(crate) fn known_ids(&self) -> Option<(TraceId, SpanId)> {
+        (!crate::otel::exporting()).then_some((self.trace_id, self.span_id))
+    }
+
+    /// Ties `span` to the parent (with export, the ids read back are the exported ones, and are
+    /// recorded as `trace_id` and `span_id` when `record` says so), and returns the context to make
+    /// current.
+    pub(crate) fn link(self, span: &tracing::Span, record: bool) -> (SpanContext, Extra) {
         let (trace_id, span_id) = crate::otel::link_to(
             span,
             self.trace_id,
@@ -60,8 +67,10 @@ impl Child {
             self.flags,
             self.extra.tracestate.as_deref(),
         );
-        span.record("trace_id", tracing::field::display(trace_id));
-        span.record("span_id", tracing::field::display(span_id));
+        if record {
+            span.record("trace_id", tracing::field::display(trace_id));
+            span.record("span_id", tracing::field::display(span_id));
+        }
         let cx = SpanContext {
             trace_id,
             span_id,
@@ -114,6 +123,8 @@ impl SpanSite {
         extra: &Extra,
     ) -> CallSpan {
         let function = self.site.function(self_type);
+        let child = Child::of(parent, extra);
+        let known = child.known_ids();
         let span = tracing::info_span!(
             target: "mvi::span",
             "call",
@@ -126,10 +137,10 @@ impl SpanSite {
             code.namespace = self.site.module(),
             code.filepath = self.file,
             code.lineno = i64::from(self.line),
-            trace_id = Empty,
-            span_id = Empty,
+            trace_id = known.map(|(t, _)| tracing::field::display(t)),
+            span_id = known.map(|(_, s)| tracing::field::display(s)),
         );
-        let (cx, extra) = Child::of(parent, extra).link(&span);
+        let (cx, extra) = child.link(&span, known.is_none());
         CallSpan {
             span,
             cx,

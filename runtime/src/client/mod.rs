@@ -127,12 +127,12 @@ pub(crate) struct Target<'a> {
     pub(crate) path: &'a str,
 }
 
-impl Target<'_> {
-    /// `url.full` without credentials, query or fragment.
-    fn url(&self) -> String {
+/// `url.full` without credentials, query or fragment; written only where a layer wants the text.
+impl std::fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.explicit_port, self.port) {
-            (true, Some(port)) => format!("{}://{}:{port}{}", self.scheme, self.host, self.path),
-            _ => format!("{}://{}{}", self.scheme, self.host, self.path),
+            (true, Some(port)) => write!(f, "{}://{}:{port}{}", self.scheme, self.host, self.path),
+            _ => write!(f, "{}://{}{}", self.scheme, self.host, self.path),
         }
     }
 }
@@ -163,13 +163,13 @@ impl Call {
             http.request.method = method,
             server.address = target.host,
             server.port = target.port.map(i64::from),
-            url.full = target.url(),
+            url.full = tracing::field::display(target),
             http.response.status_code = Empty,
             error.type = Empty,
-            trace_id = Empty,
-            span_id = Empty,
         );
-        let (cx, extra) = Child::of(context::current(), &Extra::current()).link(&span);
+        // No `trace_id`/`span_id` fields: no code of the application runs in a client span, so no
+        // log line needs them, and the exported ids are read back all the same.
+        let (cx, extra) = Child::of(context::current(), &Extra::current()).link(&span, false);
         Call {
             span,
             cx,

@@ -99,11 +99,11 @@ mod tests {
         let url = |s: &str| reqwest::Url::parse(s).unwrap();
         let secret = url("https://ada:hunter2@pay.example:8443/v1/charge?card=4242#x");
         let t = target(&secret);
-        assert_eq!(t.url(), "https://pay.example:8443/v1/charge");
+        assert_eq!(t.to_string(), "https://pay.example:8443/v1/charge");
         assert_eq!((t.host, t.port), ("pay.example", Some(8443)));
         let plain = url("http://pay.example/charge?x=1");
         let t = target(&plain);
-        assert_eq!(t.url(), "http://pay.example/charge");
+        assert_eq!(t.to_string(), "http://pay.example/charge");
         assert_eq!(t.port, Some(80));
     }
 }
