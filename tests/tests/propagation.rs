@@ -51,7 +51,13 @@ async fn slow() -> &'static str {
 #[mvi::traced_handler]
 async fn order(State(b): State<Downstream>) -> Result<String, StatusCode> {
     tracing::info!("ordering");
-    b.pay().await.map_err(|_| StatusCode::BAD_GATEWAY)
+    pay(&b).await.map_err(|_| StatusCode::BAD_GATEWAY)
+}
+
+#[mvi::observe(span)]
+async fn pay(b: &Downstream) -> Result<String, reqwest_middleware::Error> {
+    tracing::info!("paying");
+    b.charge().await
 }
 
 #[mvi::traced_handler]

@@ -31,7 +31,7 @@ async fn order(State(b): State<Downstream>) -> String {
 #[mvi::observe(span)]
 async fn pay(b: &Downstream) -> (mvi::context::SpanContext, String) {
     let inner = mvi::context::current().unwrap();
-    (inner, b.pay().await.unwrap())
+    (inner, b.charge().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
