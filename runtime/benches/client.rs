@@ -9,8 +9,9 @@
 //! - `loopback`: a real `GET` to an axum server on 127.0.0.1 (a keep-alive connection), `bare` with a
 //!   plain `reqwest::Client`, and the same two middlewares.
 //!
-//! All run under mvi's subscriber (JSON logs, to a sink) and recorder, outside any request (each call
-//! starts a trace). `cargo bench -p mvi --bench client --features reqwest` prints criterion's report,
+//! All run under mvi's subscriber (JSON logs, to a sink; its filter with `reqwest_tracing=info`, so
+//! that reqwest-tracing's spans are recorded as mvi's are) and recorder, outside any request (each
+//! call starts a trace). `cargo bench -p mvi --bench client --features reqwest` prints criterion's report,
 //! then a table per group: time per call, ratio to `bare`, and overhead over `bare`.
 
 mod common;
@@ -122,7 +123,10 @@ fn main() {
         });
     });
     let server = rx.recv().expect("server address");
-    mvi_runtime::run(|rt| {
+    // mvi's default filter keeps `reqwest*` targets at WARN, which would switch reqwest-tracing's
+    // INFO spans off: here they are on, as mvi's are.
+    let filter = format!("{},reqwest_tracing=info", mvi::DEFAULT_LOG_FILTER);
+    mvi_runtime::run(Some(&filter), |rt| {
         let mut criterion = Criterion::default().configure_from_args();
         benches(&mut criterion, rt, &server);
         criterion.final_summary();

@@ -53,17 +53,6 @@ pub fn tracestate() -> Option<Arc<str>> {
     })
 }
 
-/// Whether the current span is another process' (a parent extracted from a message or a request),
-/// rather than one of this process.
-pub(crate) fn is_remote() -> bool {
-    EXTRA.with(|e| {
-        let extra = e.take();
-        let remote = extra.remote;
-        e.set(extra);
-        remote
-    })
-}
-
 /// What goes with a [`SpanContext`]: its `tracestate`, and whether the span is remote.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Extra {
@@ -79,10 +68,12 @@ impl Extra {
 
     /// The current one, cloned.
     pub(crate) fn current() -> Extra {
-        Extra {
-            tracestate: tracestate(),
-            remote: is_remote(),
-        }
+        EXTRA.with(|e| {
+            let extra = e.take();
+            let copy = extra.clone();
+            e.set(extra);
+            copy
+        })
     }
 }
 
@@ -258,12 +249,12 @@ mod tests {
             let _a = enter(Some(outer), &mut outer_extra);
             assert_eq!(current(), Some(outer));
             assert_eq!(tracestate().as_deref(), Some("a=1"));
-            assert!(is_remote());
+            assert!(Extra::current().remote);
             {
                 let _b = enter(Some(inner), &mut inner_extra);
                 assert_eq!(current(), Some(inner));
                 assert_eq!(tracestate(), None);
-                assert!(!is_remote());
+                assert!(!Extra::current().remote);
             }
             assert_eq!(current(), Some(outer));
             assert_eq!(tracestate().as_deref(), Some("a=1"));

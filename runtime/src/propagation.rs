@@ -134,14 +134,23 @@ impl Extractor for Vec<(String, String)> {
 /// nothing, and the receiver starts a new trace.
 pub fn inject(headers: &mut HeaderMap) {
     if let Some(cx) = context::current() {
-        headers.insert(
-            "traceparent",
-            TraceParent::child_header(cx.trace_id, cx.span_id, cx.flags),
-        );
-        match context::tracestate().and_then(|s| HeaderValue::from_str(&s).ok()) {
-            Some(state) => drop(headers.insert("tracestate", state)),
-            None => drop(headers.remove("tracestate")),
-        }
+        insert(headers, cx, context::tracestate().as_deref());
+    }
+}
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
+/// Writes `cx` (as the parent of the receiver's span) and `tracestate` into request headers,
+/// replacing what they had.
+pub(crate) fn insert(headers: &mut HeaderMap, cx: SpanContext, tracestate: Option<&str>) {
+    headers.insert(
+        TRACEPARENT,
+        TraceParent::child_header(cx.trace_id, cx.span_id, cx.flags),
+    );
+    match tracestate.and_then(|s| HeaderValue::from_str(s).ok()) {
+        Some(state) => drop(headers.insert(TRACESTATE, state)),
+        None => drop(headers.remove(TRACESTATE)),
     }
 }
 
@@ -154,10 +163,8 @@ pub fn inject_into(carrier: &mut impl Injector) {
 
 /// Writes `cx` (as the parent of the receiver's span) and `tracestate` into a carrier.
 pub(crate) fn write(carrier: &mut impl Injector, cx: SpanContext, tracestate: Option<&str>) {
-    carrier.set(
-        "traceparent",
-        format!("00-{}-{}-{:02x}", cx.trace_id, cx.span_id, cx.flags),
-    );
+    let bytes = TraceParent::child_bytes(cx.trace_id, cx.span_id, cx.flags);
+    carrier.set("traceparent", String::from_utf8_lossy(&bytes).into_owned());
     if let Some(state) = tracestate {
         carrier.set("tracestate", state.to_string());
     }

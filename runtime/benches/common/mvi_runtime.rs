@@ -3,8 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-/// Runs `bench` on a current-thread runtime, entered, with mvi installed.
-pub(crate) fn run(bench: impl FnOnce(&tokio::runtime::Runtime)) {
+/// Runs `bench` on a current-thread runtime, entered, with mvi installed (its default log filter
+/// unless `filter` says otherwise).
+pub(crate) fn run(filter: Option<&str>, bench: impl FnOnce(&tokio::runtime::Runtime)) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -15,6 +16,7 @@ pub(crate) fn run(bench: impl FnOnce(&tokio::runtime::Runtime)) {
         .log_output(mvi::LogOutput::Writer(Arc::new(
             Mutex::new(std::io::sink()),
         )))
+        .log_filter(filter.unwrap_or(mvi::DEFAULT_LOG_FILTER))
         .install()
         .expect("install mvi");
     bench(&rt);

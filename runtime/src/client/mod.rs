@@ -23,7 +23,6 @@ mod layer;
 mod reqwest;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use http::{HeaderMap, Method, StatusCode};
 use metrics::HistogramFn as _;
@@ -34,7 +33,6 @@ use crate::context::{self, Extra, SpanContext};
 use crate::global;
 use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter};
 use crate::span::Child;
-use crate::trace_context::TraceParent;
 
 pub use layer::{Layer, LayerFuture, Service};
 #[cfg(feature = "reqwest")]
@@ -146,7 +144,9 @@ pub(crate) struct Call {
     extra: Extra,
     method: &'static str,
     server: String,
-    start: Instant,
+    /// The TSC clock and its reading at the start, once mvi is installed (metrics are recorded
+    /// only then).
+    start: Option<(&'static quanta::Clock, u64)>,
     finished: bool,
 }
 
@@ -176,32 +176,19 @@ impl Call {
             extra,
             method,
             server: target.host.to_string(),
-            start: Instant::now(),
+            start: global::installed().map(|i| (&i.clock, i.clock.raw())),
             finished: false,
         }
     }
 
     /// Writes `traceparent` (the client span as the parent) and `tracestate` into the request.
     pub(crate) fn inject(&self, headers: &mut HeaderMap) {
-        headers.insert(
-            "traceparent",
-            TraceParent::child_header(self.cx.trace_id, self.cx.span_id, self.cx.flags),
-        );
-        match self
-            .extra
-            .tracestate
-            .as_deref()
-            .and_then(|s| http::HeaderValue::from_str(s).ok())
-        {
-            Some(state) => drop(headers.insert("tracestate", state)),
-            None => drop(headers.remove("tracestate")),
-        }
+        crate::propagation::insert(headers, self.cx, self.extra.tracestate.as_deref());
     }
 
     /// The call ended: with a response (`status`), or with a failure (`error_type`).
     pub(crate) fn finish(&mut self, status: Option<StatusCode>, failure: Option<&'static str>) {
         self.finished = true;
-        let seconds = self.start.elapsed().as_secs_f64();
         let code = status.as_ref().map_or("none", StatusCode::as_str);
         if let Some(status) = status {
             self.span
@@ -220,7 +207,10 @@ impl Call {
             Some(s) if s.is_server_error() => code,
             _ => "",
         });
-        record([self.method, &self.server, code, error_type], seconds);
+        if let Some((clock, start)) = self.start {
+            let seconds = clock.delta_as_nanos(start, clock.raw()) as f64 / 1e9;
+            record([self.method, &self.server, code, error_type], seconds);
+        }
     }
 }
 
