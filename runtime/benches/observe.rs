@@ -9,6 +9,13 @@
 //! - `prometheus_cached_children`: tikv's `prometheus` with label children resolved once.
 //! - `observe_default`, `observe_static_labels`, `observe_enum_labels`, `observe_string_labels`:
 //!   `#[mvi::observe]` after install, with no user label, a literal, an enum, and one of 16 strings.
+//! - `observe_default_sampled_trace`, `observe_default_unsampled_trace`: `observe_default` inside a
+//!   trace context, as in a `#[traced_handler]`: sampled, the counter and the bucket offer exemplars;
+//!   unsampled, they do not.
+//! - `observe_span`: `#[mvi::observe(span)]`, the metrics and a child span with mvi's context;
+//!   `tracing_instrument`: `#[tracing::instrument]` alone (a span, no metrics);
+//!   `observe_and_instrument`: `#[mvi::observe]` under `#[tracing::instrument]`, what one writes
+//!   without the `span` option. All three under mvi's subscriber (JSON logs), outside any request.
 //!
 //!
 //! The `contended` group runs the same calls on 1 and 2 threads at once (and on as many threads as the
@@ -64,6 +71,25 @@ fn observed_enum(x: u64, region: Region) -> u64 {
 #[mvi::observe(counter(name = "bench_string_calls_total"), histogram(name = "bench_string_duration_seconds"), labels(tenant = tenant))]
 #[inline(never)]
 fn observed_string(x: u64, tenant: &str) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[mvi::observe(span)]
+#[inline(never)]
+fn observed_span(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument]
+#[inline(never)]
+fn instrumented(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument]
+#[mvi::observe]
+#[inline(never)]
+fn observed_instrumented(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -160,6 +186,21 @@ fn benches(c: &mut Criterion) {
     });
 
     group.bench_function("observe_default", |b| b.iter(|| observed(black_box(7))));
+    // The same call inside a trace: sampled, its counter and bucket offer exemplars (a clock read and
+    // a relaxed load per call, a write at most every 100 ms); unsampled, nothing more than outside one.
+    for (name, flags) in [
+        ("observe_default_sampled_trace", 0x01),
+        ("observe_default_unsampled_trace", 0x00),
+    ] {
+        let cx = mvi::context::SpanContext {
+            trace_id: mvi::trace_context::TraceId(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            span_id: mvi::trace_context::SpanId(0x00f0_67aa_0ba9_02b7),
+            flags,
+        };
+        mvi::__private::in_context(cx, || {
+            group.bench_function(name, |b| b.iter(|| observed(black_box(7))));
+        });
+    }
     group.bench_function("observe_static_labels", |b| {
         b.iter(|| observed_static(black_box(7)))
     });
@@ -180,6 +221,13 @@ fn benches(c: &mut Criterion) {
             i = (i + 1) % tenants.len();
             observed_string(black_box(7), &tenants[i])
         })
+    });
+    group.bench_function("observe_span", |b| b.iter(|| observed_span(black_box(7))));
+    group.bench_function("tracing_instrument", |b| {
+        b.iter(|| instrumented(black_box(7)))
+    });
+    group.bench_function("observe_and_instrument", |b| {
+        b.iter(|| observed_instrumented(black_box(7)))
     });
     group.finish();
 }
@@ -362,9 +410,14 @@ fn main() {
             "metrics_lookup_per_call",
             "prometheus_cached_children",
             "observe_default",
+            "observe_default_sampled_trace",
+            "observe_default_unsampled_trace",
             "observe_static_labels",
             "observe_enum_labels",
             "observe_string_labels",
+            "observe_span",
+            "tracing_instrument",
+            "observe_and_instrument",
         ],
         None,
     );
