@@ -6,21 +6,22 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::task::Poll;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use http::request::Parts;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
-use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
 use crate::context::{Extra, SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
+use crate::propagation::TRACEPARENT;
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
 
@@ -41,10 +42,12 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
 /// Longest `x-request-id` echoed back; longer or non-printable ids are replaced.
 const MAX_REQUEST_ID: usize = 128;
 
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The caller's `x-request-id` when it is one printable token of at most 128 characters, else a new
 /// UUID v4 (from the thread-local generator: no system call per request).
 fn request_id(parts: &Parts) -> HeaderValue {
-    let mut values = parts.headers.get_all("x-request-id").iter();
+    let mut values = parts.headers.get_all(X_REQUEST_ID).iter();
     match (values.next(), values.next()) {
         (Some(v), None)
             if !v.is_empty()
@@ -87,7 +90,8 @@ pub struct RequestContext {
     route: Option<MatchedPath>,
     parent: Option<(TraceParent, Option<String>)>,
     request_id: HeaderValue,
-    start: Instant,
+    /// A tick of the TSC clock (`series::clock`), as `#[observe]` times calls.
+    start: u64,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
@@ -99,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             route: parts.extensions.get::<MatchedPath>().cloned(),
             parent: trace_context::extract(&parts.headers),
             request_id: request_id(parts),
-            start: Instant::now(),
+            start: series::clock().raw(),
         })
     }
 }
@@ -142,6 +146,8 @@ impl HandlerSite {
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
         };
         let span_id = SpanId::random();
+        // Without export the ids are known now, and given at creation rather than recorded after.
+        let known = (!crate::otel::exporting()).then_some((trace_id, span_id));
         let span = tracing::info_span!(
             target: "mvi::http",
             "request",
@@ -152,8 +158,8 @@ impl HandlerSite {
             http.route = route,
             http.response.status_code = Empty,
             error.type = Empty,
-            trace_id = Empty,
-            span_id = Empty,
+            trace_id = known.map(|(t, _)| tracing::field::display(t)),
+            span_id = known.map(|(_, s)| tracing::field::display(s)),
             parent_span_id = parent_id.map(tracing::field::display),
             request_id = request_id_str(&request.request_id),
         );
@@ -165,8 +171,10 @@ impl HandlerSite {
             flags,
             tracestate.as_deref(),
         );
-        span.record("trace_id", tracing::field::display(trace_id));
-        span.record("span_id", tracing::field::display(span_id));
+        if known.is_none() {
+            span.record("trace_id", tracing::field::display(trace_id));
+            span.record("span_id", tracing::field::display(span_id));
+        }
         InFlight {
             site: self,
             request,
@@ -259,9 +267,17 @@ impl InFlight {
                 .and_then(|(_, s)| s.as_deref().map(Arc::from)),
             remote: false,
         };
-        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
-            .instrument(self.span.clone())
-            .await;
+        let mut body = pin!(WithContext::new(
+            AssertUnwindSafe(body).catch_unwind(),
+            Some(cx),
+            extra
+        ));
+        // Each poll inside the server span, which stays here (no clone of it for `Instrument`).
+        let outcome = std::future::poll_fn(|task| -> Poll<_> {
+            let _entered = self.span.enter();
+            body.as_mut().poll(task)
+        })
+        .await;
         let outcome = outcome.map_err(|payload| {
             let message = panic_message(&*payload);
             self.span
@@ -345,7 +361,8 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             Err(instead) => instead,
         };
         let status = response.status();
-        let seconds = flight.request.start.elapsed().as_secs_f64();
+        let clock = series::clock();
+        let seconds = clock.delta_as_nanos(flight.request.start, clock.raw()) as f64 * 1e-9;
         let span = &flight.span;
         span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
@@ -363,10 +380,11 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             .record(flight.request.method, route, status, seconds, cx);
         let headers = response.headers_mut();
         headers.insert(
-            "traceparent",
+            TRACEPARENT,
             TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
         );
-        headers.insert("x-request-id", flight.request.request_id.clone());
+        let InFlight { request, .. } = flight;
+        headers.insert(X_REQUEST_ID, request.request_id);
         response
     }
 }

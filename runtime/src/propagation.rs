@@ -138,7 +138,7 @@ pub fn inject(headers: &mut HeaderMap) {
     }
 }
 
-const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// Writes `cx` (as the parent of the receiver's span) and `tracestate` into request headers,
