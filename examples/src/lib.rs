@@ -1,7 +1,8 @@
 //! Runnable examples of mvi. `demo` (in `src/bin/demo.rs`) is the README's main job.
 
 pub mod shop {
-    //! The demo's business logic over SQLite, observed with `#[mvi::observe]`.
+    //! The demo's business logic over SQLite, observed with `#[mvi::observe]`, and the shop's business
+    //! metrics, declared with `mvi::metrics!`.
 
     use std::fmt;
     use std::sync::{Arc, Mutex};
@@ -19,6 +20,15 @@ pub mod shop {
         Us,
         /// Asia-Pacific.
         Apac,
+    }
+
+    mvi::metrics! {
+        /// Items sold, by region.
+        pub counter ITEMS_SOLD: "shop_items_sold_total" { region: Region };
+        /// Items in stock, per product: read from the database at each scrape.
+        pub gauge(callback) STOCK: "shop_stock_items" { product: String };
+        /// Value of each order placed, in euros, by region.
+        pub histogram(unit = "euros", buckets = exponential(5, 2, 8)) ORDER_VALUE: "shop_order_value_euros" { region: Region };
     }
 
     /// An order to place.
@@ -52,6 +62,8 @@ pub mod shop {
         NotFound,
         /// Not enough stock.
         OutOfStock,
+        /// A quantity below 1.
+        InvalidQuantity,
         /// SQLite failed.
         Db(String),
     }
@@ -61,6 +73,7 @@ pub mod shop {
             match self {
                 ShopError::NotFound => f.write_str("not found"),
                 ShopError::OutOfStock => f.write_str("out of stock"),
+                ShopError::InvalidQuantity => f.write_str("a quantity is 1 or more"),
                 ShopError::Db(e) => write!(f, "database: {e}"),
             }
         }
@@ -85,10 +98,12 @@ pub mod shop {
         pub fn open() -> Result<Shop, ShopError> {
             let db = Connection::open_in_memory()?;
             db.execute_batch(
-                "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, stock INTEGER NOT NULL);
+                "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, stock INTEGER NOT NULL,
+                                        price_euros REAL NOT NULL);
                  CREATE TABLE orders (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL,
                                       quantity INTEGER NOT NULL, region TEXT NOT NULL);
-                 INSERT INTO products (name, stock) VALUES ('kettle', 40), ('teapot', 25), ('mug', 100), ('cosy', 3);",
+                 INSERT INTO products (name, stock, price_euros)
+                     VALUES ('kettle', 40, 34.5), ('teapot', 25, 24.5), ('mug', 100, 8.0), ('cosy', 3, 12.0);",
             )?;
             Ok(Shop {
                 db: Arc::new(Mutex::new(db)),
@@ -109,6 +124,22 @@ pub mod shop {
             })
             .await
             .map_err(|e| ShopError::Db(e.to_string()))?
+        }
+
+        /// Makes [`STOCK`] read the stock of every product from the database at each scrape.
+        pub fn report_stock(&self) {
+            let db = self.db.clone();
+            STOCK.register(move |report| {
+                let Ok(db) = db.lock() else { return };
+                let Ok(mut stmt) = db.prepare_cached("SELECT name, stock FROM products") else {
+                    return;
+                };
+                let rows =
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)));
+                for (product, stock) in rows.into_iter().flatten().flatten() {
+                    report(stock as f64, &product);
+                }
+            });
         }
 
         /// The readiness check: a real query.
@@ -162,7 +193,8 @@ pub mod shop {
             .await
         }
 
-        /// Places an order if there is stock; counted by region in `shop_orders_total`.
+        /// Places an order if there is stock; counted by region in `shop_orders_total`, its items in
+        /// [`ITEMS_SOLD`] and its value in [`ORDER_VALUE`].
         #[mvi::observe(
             counter(name = "shop_orders_total", help = "Orders placed, by region and result."),
             histogram(name = "shop_order_duration_seconds", buckets = exponential(0.0001, 4, 8)),
@@ -174,16 +206,20 @@ pub mod shop {
                 quantity,
                 region,
             } = order;
+            let items = u64::try_from(quantity)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ShopError::InvalidQuantity)?;
             self.with_db(move |db| {
                 let tx = db.transaction()?;
-                let stock: Option<i64> = tx
+                let product: Option<(i64, f64)> = tx
                     .query_row(
-                        "SELECT stock FROM products WHERE id = ?1",
+                        "SELECT stock, price_euros FROM products WHERE id = ?1",
                         params![product_id],
-                        |r| r.get(0),
+                        |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()?;
-                let stock = stock.ok_or(ShopError::NotFound)?;
+                let (stock, price) = product.ok_or(ShopError::NotFound)?;
                 if stock < quantity {
                     return Err(ShopError::OutOfStock);
                 }
@@ -202,6 +238,8 @@ pub mod shop {
                 )?;
                 let id = tx.last_insert_rowid();
                 tx.commit()?;
+                ITEMS_SOLD.add(items, region);
+                ORDER_VALUE.record(price * quantity as f64, region);
                 Ok(Order {
                     id,
                     product_id,

@@ -18,6 +18,7 @@ fn selftest_prints_metrics_health_and_the_log_lines_of_both_hops_and_exits_zero(
     );
     for section in [
         "--- /metrics (excerpt) ---",
+        "--- /metrics as OpenMetrics (the traced request's exemplars) ---",
         "--- /healthz (200 OK) ---",
         "--- the log lines of the traced request: the shop, then the payments service ---",
         "one trace across both hops: 4bf92f3577b34da6a3ce929d0e0e4736 (shop log, payments log, response traceparent)\n",
@@ -34,6 +35,37 @@ fn selftest_prints_metrics_health_and_the_log_lines_of_both_hops_and_exits_zero(
     );
     assert!(
         stdout.contains(r#"mvi_build_info{service="shop",version="0.1.0"} 1"#),
+        "{stdout}"
+    );
+    // Business metrics: items sold by region, the stock read from the database at the scrape (40
+    // kettles less those sold), the value of orders.
+    for line in [
+        "# TYPE shop_items_sold_total counter",
+        "# TYPE shop_stock_items gauge",
+        "# TYPE shop_order_value_euros histogram",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line} in:\n{stdout}");
+    }
+    let value = |series: &str| {
+        stdout
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(series)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{series} in:\n{stdout}"))
+    };
+    let kettles = value(r#"shop_stock_items{product="kettle"}"#);
+    assert!((0.0..40.0).contains(&kettles), "{stdout}");
+    let sold: f64 = ["eu", "us", "apac"]
+        .iter()
+        .map(|r| value(&format!(r#"shop_items_sold_total{{region="{r}"}}"#)))
+        .sum();
+    assert!(sold > 0.0, "{stdout}");
+    assert!(
+        value(r#"shop_order_value_euros_count{region="eu"}"#) > 0.0,
         "{stdout}"
     );
     let mut hops = stdout
@@ -63,6 +95,17 @@ fn selftest_prints_metrics_health_and_the_log_lines_of_both_hops_and_exits_zero(
         "{traceparent}"
     );
     assert!(traceparent.contains(log["span_id"].as_str().unwrap()));
+    // The OpenMetrics scrape shows the traced request's exemplars: the same trace and span.
+    let exemplar = format!(
+        " # {{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"{}\"}} 1 ",
+        log["span_id"].as_str().unwrap()
+    );
+    assert!(
+        stdout.lines().any(|l| l
+            .starts_with(r#"http_requests_total{method="POST",route="/orders",status="201"} "#)
+            && l.contains(&exemplar)),
+        "{stdout}"
+    );
 }
 
 /// A port in use is a clear message and exit code 1, not a panic or a Debug dump.
@@ -87,15 +130,20 @@ fn an_admin_port_in_use_is_a_clear_error() {
     );
 }
 
-/// `--catalog`: the metric contract as JSON, for CI to diff.
-#[test]
-fn catalog_prints_the_metric_contract() {
+/// What `demo --catalog` prints.
+fn demo_catalog() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_demo"))
         .arg("--catalog")
         .output()
         .unwrap();
     assert!(out.status.success());
-    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `--catalog`: the metric catalog as JSON.
+#[test]
+fn catalog_prints_the_metric_catalog() {
+    let catalog: serde_json::Value = serde_json::from_str(&demo_catalog()).unwrap();
     let metrics = catalog["metrics"].as_array().unwrap();
     let orders = metrics
         .iter()
@@ -112,6 +160,35 @@ fn catalog_prints_the_metric_contract() {
         .unwrap();
     assert_eq!(requests["kind"], "histogram");
     assert_eq!(requests["declarations"][0]["buckets"][0], 0.005);
+    // The business metrics of `mvi::metrics!`, each declared once, by its static.
+    let declared = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {catalog:#}"))
+    };
+    let sold = declared("shop_items_sold_total");
+    assert_eq!(sold["kind"], "counter");
+    assert_eq!(sold["help"], "Items sold, by region.");
+    assert_eq!(sold["declarations"][0]["function"], "ITEMS_SOLD");
+    assert_eq!(
+        sold["declarations"][0]["labels"],
+        serde_json::json!(["region"])
+    );
+    assert_eq!(declared("shop_stock_items")["kind"], "gauge");
+    let value = declared("shop_order_value_euros");
+    assert_eq!(value["unit"], "euros");
+    assert_eq!(
+        value["declarations"][0]["buckets"],
+        serde_json::json!([5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0])
+    );
+}
+
+/// The demo's metric contract: the binary's own catalog (its handlers are in the binary, which no test
+/// links) against `examples/metrics.contract.json`. `MVI_CONTRACT_BLESS=1` writes it anew.
+#[test]
+fn the_demo_keeps_its_metric_contract() {
+    mvi::contract::check_catalog_json(&demo_catalog(), "metrics.contract.json");
 }
 
 /// The demo as a process on free ports: its application and admin base URLs, read from its banner.

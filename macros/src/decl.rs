@@ -33,7 +33,19 @@ pub(crate) struct Decl<'a> {
 }
 
 impl ToTokens for Decl<'_> {
+    /// The declaration with the unit its kind implies: `seconds` for a duration histogram.
     fn to_tokens(&self, tokens: &mut TokenStream) {
+        let unit = match self.kind {
+            Kind::DurationHistogram => "seconds",
+            Kind::Counter | Kind::Gauge | Kind::ValueHistogram => "",
+        };
+        self.to_tokens_with_unit(unit, tokens);
+    }
+}
+
+impl Decl<'_> {
+    /// The declaration with this unit (`bytes`, `euros`, or empty).
+    pub(crate) fn to_tokens_with_unit(&self, unit: &str, tokens: &mut TokenStream) {
         let Decl {
             krate,
             ident,
@@ -50,14 +62,16 @@ impl ToTokens for Decl<'_> {
             function,
         } = self;
         let private = quote!(#krate::__private);
-        let (kind, unit) = match kind {
-            Kind::Counter => (quote!(Counter), ""),
-            Kind::Gauge => (quote!(Gauge), ""),
-            Kind::DurationHistogram => (quote!(Histogram), "seconds"),
+        let kind = match kind {
+            Kind::Counter => quote!(Counter),
+            Kind::Gauge => quote!(Gauge),
+            Kind::DurationHistogram | Kind::ValueHistogram => quote!(Histogram),
         };
         let buckets = match (self.kind, buckets) {
-            (Kind::DurationHistogram, None) => quote!(#private::DEFAULT_BUCKETS),
-            (Kind::DurationHistogram, Some(b)) => quote!(&[#(#b),*]),
+            (Kind::DurationHistogram | Kind::ValueHistogram, None) => {
+                quote!(#private::DEFAULT_BUCKETS)
+            }
+            (Kind::DurationHistogram | Kind::ValueHistogram, Some(b)) => quote!(&[#(#b),*]),
             _ => quote!(&[]),
         };
         let max_series = match max_series {

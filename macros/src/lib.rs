@@ -14,6 +14,7 @@ mod debug;
 mod decl;
 mod fallback;
 mod labels;
+mod metrics;
 mod names;
 mod observe;
 mod traced_handler;
@@ -35,6 +36,13 @@ pub fn observe(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn traced_handler(args: TokenStream, item: TokenStream) -> TokenStream {
     let tokens = traced_handler::traced_handler(args.into(), item.into());
     debug::print("traced_handler", tokens).into()
+}
+
+/// Declares counters, gauges and histograms that are not calls of a function, each a `static` whose
+/// methods take its label values as typed arguments. See the `mvi` crate's documentation.
+#[proc_macro]
+pub fn metrics(input: TokenStream) -> TokenStream {
+    debug::print("metrics", metrics::metrics(input.into())).into()
 }
 
 /// Makes a field-less enum a closed set of label values: `#[derive(mvi::LabelValue)]`.

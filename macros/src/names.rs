@@ -17,6 +17,8 @@ pub(crate) enum Kind {
     Gauge,
     /// A histogram of durations: its name must end in `_seconds`.
     DurationHistogram,
+    /// A histogram of other values (sizes, amounts): any base unit, or none.
+    ValueHistogram,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
             Kind::DurationHistogram => "duration histogram",
+            Kind::ValueHistogram => "histogram",
         }
     }
 }
@@ -278,7 +281,7 @@ fn metric_rule(name: &str, kind: Kind) -> Result<(), Violation> {
             let suggestion = match kind {
                 Kind::Counter => format!("{stem}_total"),
                 Kind::DurationHistogram => format!("{stem}_seconds"),
-                Kind::Gauge => stem.to_string(),
+                Kind::Gauge | Kind::ValueHistogram => stem.to_string(),
             };
             return Err(Violation::new(
                 format!(
@@ -325,7 +328,9 @@ fn metric_rule(name: &str, kind: Kind) -> Result<(), Violation> {
             format!("counter name `{name}` must end in `_total`"),
             Some(format!("{name}_total")),
         )),
-        Kind::Gauge | Kind::DurationHistogram if name.ends_with("_total") => {
+        Kind::Gauge | Kind::DurationHistogram | Kind::ValueHistogram
+            if name.ends_with("_total") =>
+        {
             let stem = name.trim_end_matches("_total");
             let suggestion = match kind {
                 Kind::DurationHistogram => format!("{stem}_seconds"),
@@ -352,6 +357,76 @@ fn metric_rule(name: &str, kind: Kind) -> Result<(), Violation> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The base units a metric name ends in: those promlint knows, at their base, and `ratio`.
+const BASE_UNITS: &[&str] = &[
+    "amperes", "bytes", "celsius", "grams", "joules", "kelvin", "meters", "metres", "seconds",
+    "volts", "ratio",
+];
+
+/// The unit a metric name states: its last word (before `_total`) when that is a base unit.
+pub(crate) fn unit_in_name(name: &str) -> Option<&'static str> {
+    let stem = name.strip_suffix("_total").unwrap_or(name);
+    let word = stem.rsplit('_').next()?;
+    BASE_UNITS.iter().copied().find(|u| *u == word)
+}
+
+/// Checks a unit named outright (`unit = "euros"`): lower case, not abbreviated, not a multiple or a
+/// fraction of a base unit.
+pub(crate) fn check_unit(unit: &str) -> Result<(), Violation> {
+    let well_formed = unit.starts_with(|c: char| c.is_ascii_lowercase())
+        && unit
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        let fixed = to_snake_case(unit);
+        return Err(Violation::new(
+            format!("unit `{unit}` must be a lower-case word (`[a-z][a-z0-9_]*`)"),
+            (unit.is_ascii() && !fixed.is_empty() && fixed != unit).then_some(fixed),
+        ));
+    }
+    for (i, word) in unit.split('_').enumerate() {
+        let base = ABBREVIATED_UNITS
+            .iter()
+            .find(|(abbr, _)| *abbr == word)
+            .map(|(_, base)| *base)
+            .map(|base| (base, "is abbreviated"))
+            .or_else(|| non_base_unit(word).map(|base| (Some(base), "is not a base unit")));
+        if let Some((base, problem)) = base {
+            return Err(Violation::new(
+                format!(
+                    "unit `{unit}` {problem}; Prometheus names use base units (`seconds`, `bytes`, `meters`, ...)"
+                ),
+                base.map(|b| replace_word(unit, i, Some(b))),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `name` ends in its unit, `_unit` (before `_total` for a counter), as Prometheus' naming
+/// conventions and OpenMetrics ask. The suggestion, when there is one, passes every rule.
+pub(crate) fn check_name_ends_in_unit(name: &str, unit: &str, kind: Kind) -> Result<(), Violation> {
+    let (stem, total) = match kind {
+        Kind::Counter => (name.strip_suffix("_total").unwrap_or(name), "_total"),
+        _ => (name, ""),
+    };
+    if stem.ends_with(&format!("_{unit}")) {
+        return Ok(());
+    }
+    let fixed = format!("{stem}_{unit}{total}");
+    Err(Violation::new(
+        format!(
+            "metric name `{name}` must end in its unit, `_{unit}`{total_note}",
+            total_note = if total.is_empty() {
+                ""
+            } else {
+                " (then `_total`)"
+            }
+        ),
+        check_metric_name(&fixed, kind).is_ok().then_some(fixed),
+    ))
 }
 
 /// The first rule a label name breaks, with the fix for that rule alone.
@@ -445,6 +520,59 @@ mod tests {
                 .suggestion
                 .as_deref(),
             Some("user_tier")
+        );
+    }
+
+    #[test]
+    fn value_histograms_take_any_base_unit() {
+        assert!(check_metric_name("order_value_euros", Kind::ValueHistogram).is_ok());
+        assert!(check_metric_name("upload_size_bytes", Kind::ValueHistogram).is_ok());
+        assert_eq!(
+            suggestion("upload_size_kb", Kind::ValueHistogram).as_deref(),
+            Some("upload_size_bytes")
+        );
+        assert_eq!(
+            suggestion("orders_total", Kind::ValueHistogram).as_deref(),
+            Some("orders")
+        );
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(unit_in_name("upload_size_bytes"), Some("bytes"));
+        assert_eq!(unit_in_name("cpu_seconds_total"), Some("seconds"));
+        assert_eq!(unit_in_name("cache_hit_ratio"), Some("ratio"));
+        assert_eq!(unit_in_name("order_value_euros"), None);
+        assert_eq!(unit_in_name("orders_total"), None);
+        assert!(check_unit("euros").is_ok());
+        assert_eq!(
+            check_unit("ms").unwrap_err().suggestion.as_deref(),
+            Some("seconds")
+        );
+        assert_eq!(
+            check_unit("kilobytes").unwrap_err().suggestion.as_deref(),
+            Some("bytes")
+        );
+        assert_eq!(
+            check_unit("Euros").unwrap_err().suggestion.as_deref(),
+            Some("euros")
+        );
+        assert!(
+            check_name_ends_in_unit("order_value_euros", "euros", Kind::ValueHistogram).is_ok()
+        );
+        assert!(check_name_ends_in_unit("refunds_euros_total", "euros", Kind::Counter).is_ok());
+        assert_eq!(
+            check_name_ends_in_unit("refunds_total", "euros", Kind::Counter)
+                .unwrap_err()
+                .suggestion
+                .as_deref(),
+            Some("refunds_euros_total")
+        );
+        assert_eq!(
+            check_name_ends_in_unit("order_value", "euros", Kind::ValueHistogram)
+                .unwrap_err()
+                .render(),
+            "metric name `order_value` must end in its unit, `_euros`; did you mean \"order_value_euros\"?"
         );
     }
 
@@ -578,7 +706,12 @@ mod tests {
             "thermometers",
         ];
         let mut probes: Vec<(String, Kind)> = Vec::new();
-        for kind in [Kind::Counter, Kind::Gauge, Kind::DurationHistogram] {
+        for kind in [
+            Kind::Counter,
+            Kind::Gauge,
+            Kind::DurationHistogram,
+            Kind::ValueHistogram,
+        ] {
             for w in words {
                 for stem in [format!("x_{w}"), format!("{w}_x"), format!("x_{w}_y")] {
                     for name in [
@@ -604,7 +737,12 @@ mod tests {
         ];
         // One exposition per kind: a name is one family. Names ending in a series suffix (rejected
         // anyway) are left out: in a histogram exposition they would read as another's samples.
-        for kind in [Kind::Counter, Kind::Gauge, Kind::DurationHistogram] {
+        for kind in [
+            Kind::Counter,
+            Kind::Gauge,
+            Kind::DurationHistogram,
+            Kind::ValueHistogram,
+        ] {
             let mut names: Vec<&str> = probes
                 .iter()
                 .filter(|(n, k)| *k == kind && !RESERVED_SUFFIXES.iter().any(|s| n.ends_with(s)))
@@ -617,7 +755,7 @@ mod tests {
                 let (ty, samples) = match kind {
                     Kind::Counter => ("counter", format!("{name} 1\n")),
                     Kind::Gauge => ("gauge", format!("{name} 1\n")),
-                    Kind::DurationHistogram => (
+                    Kind::DurationHistogram | Kind::ValueHistogram => (
                         "histogram",
                         format!("{name}_bucket{{le=\"+Inf\"}} 1\n{name}_sum 1\n{name}_count 1\n"),
                     ),

@@ -126,11 +126,7 @@ fn main() {
     // mvi's default filter keeps `reqwest*` targets at WARN, which would switch reqwest-tracing's
     // INFO spans off: here they are on, as mvi's are.
     let filter = format!("{},reqwest_tracing=info", mvi::DEFAULT_LOG_FILTER);
-    mvi_runtime::run(Some(&filter), |rt| {
-        let mut criterion = Criterion::default().configure_from_args();
-        benches(&mut criterion, rt, &server);
-        criterion.final_summary();
-    });
+    mvi_runtime::run(Some(&filter), |c, rt| benches(c, rt, &server));
 
     for group in ["stubbed", "loopback"] {
         println!("\n{group}:");

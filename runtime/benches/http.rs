@@ -92,11 +92,7 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
 }
 
 fn main() {
-    mvi_runtime::run(None, |rt| {
-        let mut criterion = Criterion::default().configure_from_args();
-        benches(&mut criterion, rt);
-        criterion.final_summary();
-    });
+    mvi_runtime::run(None, benches);
 
     common::print_table(
         GROUP,

@@ -9,6 +9,9 @@
 //! - `prometheus_cached_children`: tikv's `prometheus` with label children resolved once.
 //! - `observe_default`, `observe_static_labels`, `observe_enum_labels`, `observe_string_labels`:
 //!   `#[mvi::observe]` after install, with no user label, a literal, an enum, and one of 16 strings.
+//! - `observe_default_sampled_trace`, `observe_default_unsampled_trace`: `observe_default` inside a
+//!   trace context, as in a `#[traced_handler]`: sampled, the counter and the bucket offer exemplars;
+//!   unsampled, they do not.
 //! - `observe_span`: `#[mvi::observe(span)]`, the metrics and a child span with mvi's context;
 //!   `tracing_instrument`: `#[tracing::instrument]` alone (a span, no metrics);
 //!   `observe_and_instrument`: `#[mvi::observe]` under `#[tracing::instrument]`, what one writes
@@ -174,6 +177,21 @@ fn benches(c: &mut Criterion) {
     });
 
     group.bench_function("observe_default", |b| b.iter(|| observed(black_box(7))));
+    // The same call inside a trace: sampled, its counter and bucket offer exemplars (a clock read and
+    // a relaxed load per call, a write at most every 100 ms); unsampled, nothing more than outside one.
+    for (name, flags) in [
+        ("observe_default_sampled_trace", 0x01),
+        ("observe_default_unsampled_trace", 0x00),
+    ] {
+        let cx = mvi::context::SpanContext {
+            trace_id: mvi::trace_context::TraceId(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            span_id: mvi::trace_context::SpanId(0x00f0_67aa_0ba9_02b7),
+            flags,
+        };
+        mvi::__private::in_context(cx, || {
+            group.bench_function(name, |b| b.iter(|| observed(black_box(7))));
+        });
+    }
     group.bench_function("observe_static_labels", |b| {
         b.iter(|| observed_static(black_box(7)))
     });
@@ -206,13 +224,7 @@ fn benches(c: &mut Criterion) {
 }
 
 fn main() {
-    let _telemetry = mvi::Telemetry::builder()
-        .without_admin_server()
-        .install()
-        .expect("install mvi");
-    let mut criterion = Criterion::default().configure_from_args();
-    benches(&mut criterion);
-    criterion.final_summary();
+    common::run(mvi::Telemetry::builder(), benches);
 
     common::print_table(
         GROUP,
@@ -224,6 +236,8 @@ fn main() {
             "metrics_lookup_per_call",
             "prometheus_cached_children",
             "observe_default",
+            "observe_default_sampled_trace",
+            "observe_default_unsampled_trace",
             "observe_static_labels",
             "observe_enum_labels",
             "observe_string_labels",

@@ -127,7 +127,8 @@ pub struct Declaration {
 pub struct Conflict {
     /// The metric name.
     pub name: &'static str,
-    /// What differs: `kind`, `labels` or `buckets`.
+    /// What differs: `kind`, `labels` or `buckets`; or `declaration`, a second declaration of a metric
+    /// of `mvi::metrics!`.
     pub what: &'static str,
     /// The first declaration.
     pub first: &'static MetricDecl,
@@ -179,6 +180,14 @@ impl fmt::Display for Conflict {
                 second.location,
                 self.suggestion(),
             ),
+            "declaration" => write!(
+                f,
+                "metric `{}` is declared at {} and again at {}; a metric of `mvi::metrics!` is declared once, and nothing else records it, so remove one declaration or give one of them its own name, like `{}`",
+                self.name,
+                first.location,
+                second.location,
+                self.suggestion(),
+            ),
             what => {
                 let show = |d: &MetricDecl| match what {
                     "labels" => format!("{:?}", d.label_names()),
@@ -202,8 +211,19 @@ impl fmt::Display for Conflict {
 }
 
 impl Conflict {
-    /// A name of its own for the second declaration, derived from its function: `cart_add_calls_total`.
+    /// A name of its own for the second declaration, derived from its function: `cart_add_calls_total`,
+    /// or from its module and static for a declaration of `mvi::metrics!`: `PAID: "billing_paid_total"`.
     fn suggestion(&self) -> String {
+        if self.second.labels.is_empty() {
+            let location = &self.second.location;
+            let module = location.module.rsplit("::").next().unwrap_or_default();
+            let stem = format!("{module}_{}", location.function.to_ascii_lowercase());
+            let name = match self.second.kind {
+                MetricKind::Counter => format!("{stem}_total"),
+                MetricKind::Gauge | MetricKind::Histogram => stem,
+            };
+            return format!("{}: \"{name}\"", self.second.location.function);
+        }
         let mut stem = String::new();
         for c in self.second.location.function.chars() {
             if c.is_ascii_uppercase() {
@@ -308,9 +328,16 @@ impl Catalog {
 /// declaration knows them at compile time (its zero series name them); a handler's series (told apart
 /// by `route`) and a lone method's (by its type, resolved at the first call) are only known at run
 /// time, where the store refuses a second shape.
+///
+/// A declaration of `mvi::metrics!` has no call-site labels (`labels` is empty): nothing tells its
+/// series apart from another declaration's, so its name is its own, and any other declaration of that
+/// name conflicts with it.
 fn conflict(first: &MetricDecl, second: &MetricDecl) -> Option<&'static str> {
     if first.kind != second.kind {
         return Some("kind");
+    }
+    if first.labels.is_empty() || second.labels.is_empty() {
+        return Some("declaration");
     }
     let known = |d: &MetricDecl| !d.series.is_empty();
     let same_series = known(first)

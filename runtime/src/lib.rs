@@ -10,8 +10,8 @@
 // | `builder`, `install`, `telemetry`, `error` | configuration and its checks; `install()` in named steps; the handle and its ordered shutdown; the error |
 // | `admin`, `health` | the admin routes and server; the health checks behind `/healthz` and `/readyz` |
 // | `series` | the one series store every call site records into, the per-metric cap, the exposition |
-// | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
-// | `site`, `http` | what `#[observe]` and `#[traced_handler]` call at run time |
+// | `catalog`, `contract`, `label` | the link-time collection of declared metrics; the committed contract tests check it against; label values and label sets |
+// | `site`, `http`, `declared` | what `#[observe]`, `#[traced_handler]` and `metrics!` call at run time |
 // | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
 // | `span`, `propagation`, `client`, `task` | `#[observe(span)]`'s child spans; the context into and out of any carrier; outgoing HTTP calls (reqwest middleware, tower layer); spawning in the current context |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
@@ -21,6 +21,8 @@ mod builder;
 mod catalog;
 pub mod client;
 pub mod context;
+pub mod contract;
+mod declared;
 mod error;
 mod global;
 mod health;
@@ -42,7 +44,7 @@ pub mod trace_context;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use admin::PROMETHEUS_CONTENT_TYPE;
+pub use admin::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 pub use builder::{DEFAULT_ADMIN_ADDR, TelemetryBuilder};
 pub use catalog::{
     Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
@@ -51,7 +53,7 @@ pub use error::Error;
 pub use health::{CheckResult, HealthReport};
 pub use label::{LabelStr, LabelValue, Labels};
 pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
-pub use series::{DEFAULT_BUCKETS, OVERFLOW_VALUE};
+pub use series::{DEFAULT_BUCKETS, ExpositionFormat, OVERFLOW_VALUE};
 pub use signal::shutdown_signal;
 pub use site::Outcome;
 pub use task::{spawn, spawn_blocking};
@@ -96,6 +98,54 @@ pub use mvi_macros::observe;
 /// so that its rejection is answered and recorded by the handler, and it returns `Traced<_>`; route it
 /// as usual. Requests that an extractor rejects are traced and counted like any other.
 pub use mvi_macros::traced_handler;
+
+/// Declares metrics that are not calls of a function, once, checked at compile time: counters
+/// incremented by any amount, gauges set or read at each scrape, histograms of any value.
+///
+/// ```
+/// #[derive(mvi::LabelValue, Clone, Copy)]
+/// enum Region { Eu, Us }
+///
+/// mvi::metrics! {
+///     /// Items sold, by region.
+///     pub counter ITEMS_SOLD: "shop_items_sold_total" { region: Region };
+///     /// Orders waiting to be shipped.
+///     pub gauge BACKLOG: "shop_backlog_orders";
+///     /// Items in stock, per product: read from the warehouse at each scrape.
+///     pub gauge(callback) STOCK: "shop_stock_items" { product: String };
+///     /// Value of each order placed, in euros.
+///     pub histogram(unit = "euros", buckets = exponential(5, 2, 8)) ORDER_VALUE: "shop_order_value_euros" { region: Region };
+/// }
+///
+/// ITEMS_SOLD.add(3, Region::Eu);          // a wrong number or type of label values does not compile
+/// ITEMS_SOLD.inc(Region::Us);
+/// BACKLOG.set(12.0);
+/// BACKLOG.dec();
+/// ORDER_VALUE.record(104.5, Region::Eu);
+/// STOCK.register(|report| {               // called at each scrape
+///     for (product, level) in [("kettle", 40), ("mug", 97)] {
+///         report(f64::from(level), product);
+///     }
+/// });
+/// ```
+///
+/// Each declaration is `/// HELP` `visibility kind(options) STATIC: "metric_name" { label: Type, ... };`:
+///
+/// | kind | options | methods of the static |
+/// |---|---|---|
+/// | `counter` | `max_series = n`, `unit = "..."` | `inc(labels..)`, `add(n, labels..)` |
+/// | `gauge` | `max_series = n`, `unit = "..."` | `set(v, labels..)`, `inc`, `dec`, `add(v, ..)`, `sub(v, ..)` |
+/// | `gauge(callback)` | `max_series = n`, `unit = "..."` | `register(\|report\| ..)`, an `FnMut + Send` closure that calls `report(v, labels..)` for each label set, at each scrape; only what it reports is exported |
+/// | `histogram` | `buckets = ...` (required unless the name ends in `_seconds`), `max_series = n`, `unit = "..."` | `record(v, labels..)` |
+///
+/// Each metric is a `static` of a type generated for it (`ITEMS_SOLD: ItemsSoldMetric`), whose methods
+/// take the label values in declaration order. The doc comment's first paragraph is the HELP text.
+/// Names and labels follow the rules of
+/// [`observe`]; labels are any [`LabelValue`] type, and `String` labels are taken as `&str`. The unit is
+/// the name's last word when that is a base unit (`seconds`, `bytes`, `meters`, ...), or `unit =
+/// "euros"`, which the name must end in. `crate = path;` before the first declaration says where `mvi`
+/// is, if you renamed the dependency.
+pub use mvi_macros::metrics;
 
 /// Derives [`LabelValue`] for a field-less enum: each variant is a value (snake_case, or
 /// `#[label(rename = "...")]`), so the set is closed and known at compile time.

@@ -11,11 +11,26 @@ pub mod http {
     };
 }
 
+/// What `mvi::metrics!` generates calls to.
+pub mod declared {
+    pub use crate::declared::{
+        CallbackGauge, Counter, Gauge, Histogram, LabelsOf, NotLabels, Unlabelled,
+    };
+}
+
 pub use crate::DEFAULT_BUCKETS;
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};
 pub use crate::site::{Guard, Outcome, Site, SiteInfo};
 pub use crate::span::{CallSpan, SpanSite};
+
+/// Runs `f` with `cx` as the context code on this thread runs in, as `#[traced_handler]` does for its
+/// body: for the benchmarks of the record path inside a trace.
+pub fn in_context<R>(cx: crate::context::SpanContext, f: impl FnOnce() -> R) -> R {
+    let mut extra = crate::context::Extra::default();
+    let _entered = crate::context::enter(Some(cx), &mut extra);
+    f()
+}
 
 /// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
 /// closure resolve exactly as in the original function.

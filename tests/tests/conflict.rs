@@ -50,15 +50,7 @@ fn conflicting_declarations_refuse_to_install() {
     in_flight();
     other();
     other_job();
-    let conflicts = mvi::catalog().conflicts();
-    assert_eq!(conflicts.len(), 3, "{conflicts:#?}");
-    let err = mvi::Telemetry::builder()
-        .without_admin_server()
-        .install()
-        .unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, mvi::Error::CatalogConflict { .. }));
-    assert_eq!(text.lines().count(), 3, "{text}");
+    let text = mvi_tests::install_refused_for_conflicts(3);
     assert!(
         text.contains(
             "metric `function_calls_duration_seconds` of function `Wrapper::run` in module `conflict` is declared with different buckets: [0.1, 1.0] at tests/tests/conflict.rs:"

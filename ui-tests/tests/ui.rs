@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::Command;
 
-const MACROS: [&str; 3] = ["observe", "traced_handler", "labels"];
+const MACROS: [&str; 4] = ["observe", "traced_handler", "labels", "metrics"];
 
 /// The stable release the `.stderr` snapshots were made with.
 const SNAPSHOT_RUSTC: &str = "1.95";

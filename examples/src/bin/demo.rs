@@ -1,5 +1,6 @@
 //! A small shop: axum handlers with `#[mvi::traced_handler]`, business logic with `#[mvi::observe]`,
-//! SQLite as the dependency its readiness check really queries.
+//! business metrics with `mvi::metrics!` (items sold, stock read at each scrape, order value), SQLite as
+//! the dependency its readiness check really queries.
 //!
 //! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
 //! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`; the demo binds loopback, where the library's default
@@ -80,6 +81,7 @@ async fn place_order(
         Ok(order) => order,
         Err(ShopError::NotFound) => return Err(StatusCode::NOT_FOUND),
         Err(ShopError::OutOfStock) => return Err(StatusCode::CONFLICT),
+        Err(ShopError::InvalidQuantity) => return Err(StatusCode::UNPROCESSABLE_ENTITY),
         Err(_) => return Err(StatusCode::INTERNAL_SERVER_ERROR),
     };
     // The next hop: the payments service continues this trace.
@@ -197,6 +199,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             async move { shop.ping().await }
         })
         .install()?;
+    shop.report_stock();
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -207,6 +210,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_default();
     let (payments, own_payments) = OwnPayments::start().await?;
     let app_addr = listener.local_addr()?;
+    // Listening for SIGTERM and SIGINT before saying the shop is up, so a signal sent as soon as the
+    // banner is read is heard: polled once, the future has registered its handlers.
+    let mut stop_signal = std::pin::pin!(mvi::shutdown_signal());
+    std::future::poll_fn(|cx| {
+        let _ = stop_signal.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
     eprintln!("shop listening on http://{app_addr}; try:");
     eprintln!("  curl http://{app_addr}/products");
     eprintln!(
@@ -236,7 +247,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .with_graceful_shutdown(stopping)
             .await
     });
-    mvi::shutdown_signal().await;
+    stop_signal.await;
     telemetry.shutdown().await;
     server.await??;
     OwnPayments::stop(own_payments).await?;
@@ -259,6 +270,7 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
             async move { shop.ping().await }
         })
         .install()?;
+    shop.report_stock();
     let admin: SocketAddr = telemetry.admin_addr().ok_or("no admin address")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -294,7 +306,9 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         *statuses.entry(r.status().as_u16()).or_default() += 1;
     }
-    // One request continuing a caller's trace: its response header and its log line share the trace id.
+    // One request continuing a caller's trace: its response header and its log line share the trace id,
+    // and (a bucket keeps one exemplar per 100 ms, so after a pause) its metrics' exemplars too.
+    tokio::time::sleep(Duration::from_millis(110)).await;
     let traced = client
         .post(format!("{base}/orders"))
         .header(
@@ -315,6 +329,13 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
 
     let metrics = client
         .get(format!("http://{admin}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let openmetrics = client
+        .get(format!("http://{admin}/metrics"))
+        .header("accept", "application/openmetrics-text;version=1.0.0")
         .send()
         .await?
         .text()
@@ -348,6 +369,14 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         "shop_orders_total{",
         "function_calls_total{function=\"Shop::order\"",
         "shop_order_duration_seconds_count",
+        "# TYPE shop_items_sold_total",
+        "shop_items_sold_total{",
+        "# TYPE shop_stock_items",
+        "shop_stock_items{",
+        "# TYPE shop_order_value_euros",
+        "shop_order_value_euros_bucket{region=\"eu\",le=\"40\"}",
+        "shop_order_value_euros_sum",
+        "shop_order_value_euros_count",
         "mvi_health_check_up",
         "mvi_build_info",
         "tokio_alive_tasks",
@@ -359,11 +388,29 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     {
         println!("{line}");
     }
+    // The OpenMetrics scrape: the traced request's exemplars, the trace id of its `traceparent`.
+    let trace_id = traceparent.split('-').nth(1).unwrap_or("-");
+    println!("\n--- /metrics as OpenMetrics (the traced request's exemplars) ---");
+    let families = ["http_request", "shop_order"];
+    let exemplars: Vec<&str> = openmetrics
+        .lines()
+        .filter(|l| {
+            let family = |f: &&str| {
+                l.starts_with(f)
+                    || l.strip_prefix("# TYPE ")
+                        .or_else(|| l.strip_prefix("# UNIT "))
+                        .is_some_and(|rest| rest.starts_with(f))
+            };
+            families.iter().any(family) && (l.starts_with('#') || l.contains(trace_id))
+        })
+        .collect();
+    for line in &exemplars {
+        println!("{line}");
+    }
     println!("\n--- /healthz ({health_status}) ---\n{health_body}");
     let text = String::from_utf8(logs.lock().map_err(|_| "log buffer")?.clone())?;
     // The log lines written while serving the traced request, at both hops: the trace id of its
     // `traceparent`, in the shop's line and in the payments service's.
-    let trace_id = traceparent.split('-').nth(1).unwrap_or("-");
     let hop = |msg: &str| {
         text.lines()
             .find(|l| l.contains(msg) && l.contains(trace_id))
@@ -395,6 +442,11 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         && health_status.is_success()
         && traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
         && metrics.contains("shop_orders_total{")
+        && metrics.contains("shop_items_sold_total{region=\"eu\"}")
+        && metrics.contains("shop_stock_items{product=\"kettle\"}")
+        && metrics.contains("shop_order_value_euros_count{region=\"eu\"}")
+        && exemplars.iter().any(|l| l.contains(" # {trace_id="))
+        && openmetrics.ends_with("# EOF\n")
         && metrics.contains("http_client_requests_total{")
         && one_trace;
     if !ok {

@@ -288,8 +288,8 @@ fn default_help(name: &str, kind: Kind) -> &'static str {
         (DEFAULT_HISTOGRAM, _) => "Duration of calls of observed functions, in seconds.",
         (DEFAULT_GAUGE, _) => "Calls of observed functions in flight.",
         (_, Kind::Counter) => "Calls, by result.",
-        (_, Kind::DurationHistogram) => "Call duration, in seconds.",
         (_, Kind::Gauge) => "Calls in flight.",
+        (_, Kind::DurationHistogram | Kind::ValueHistogram) => "Call duration, in seconds.",
     }
 }
 

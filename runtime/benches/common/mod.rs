@@ -1,4 +1,22 @@
-//! What the benchmarks share: reading criterion's estimates back and printing one table of ratios.
+//! What the benchmarks share: running criterion, reading its estimates back and printing one table of
+//! ratios.
+
+// Each benchmark is a crate of its own and uses what it needs of these.
+#![allow(dead_code)]
+
+use criterion::Criterion;
+
+/// Installs mvi from `builder` (without its admin server), runs `benches` with criterion's settings
+/// from the command line, then prints criterion's summary.
+pub(crate) fn run(builder: mvi::TelemetryBuilder, benches: impl FnOnce(&mut Criterion)) {
+    let _telemetry = builder
+        .without_admin_server()
+        .install()
+        .expect("install mvi");
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion);
+    criterion.final_summary();
+}
 
 /// Mean time per iteration of `group/name`, in nanoseconds, from criterion's estimates of this run.
 pub(crate) fn mean_ns(group: &str, name: &str) -> Option<f64> {
@@ -29,7 +47,9 @@ pub(crate) fn print_table(group: &str, base: &str, names: &[&str], extra: Option
         let Some(ns) = mean_ns(group, name) else {
             continue;
         };
-        let time = if ns >= 1000.0 {
+        let time = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else if ns >= 1000.0 {
             format!("{:.2} µs", ns / 1000.0)
         } else {
             format!("{ns:.1} ns")

@@ -25,7 +25,6 @@ mod reqwest;
 use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, Method, StatusCode};
-use metrics::HistogramFn as _;
 use tracing::field::Empty;
 
 use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
@@ -110,8 +109,10 @@ fn record(labels: [&str; 4], seconds: f64) {
                 duration: store.histogram(&key(&DURATION), DURATION.buckets),
             }))
         });
-    series.requests.add(1);
-    series.duration.record(seconds);
+    // Exemplars of the caller's trace, when it is sampled.
+    let at = crate::series::in_trace_now();
+    series.requests.add(1, at.as_ref());
+    series.duration.observe(seconds, at.as_ref());
 }
 
 /// Where a call goes, as the URL says.

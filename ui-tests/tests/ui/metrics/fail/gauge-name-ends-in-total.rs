@@ -1,0 +1,6 @@
+mvi::metrics! {
+    /// Orders waiting to be shipped.
+    gauge BACKLOG: "shop_backlog_total";
+}
+
+fn main() {}

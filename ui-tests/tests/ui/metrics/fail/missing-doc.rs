@@ -1,0 +1,5 @@
+mvi::metrics! {
+    counter ITEMS_SOLD: "shop_items_sold_total";
+}
+
+fn main() {}

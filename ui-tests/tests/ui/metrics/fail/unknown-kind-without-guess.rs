@@ -1,0 +1,6 @@
+mvi::metrics! {
+    /// Latency.
+    summary LATENCY: "shop_latency_seconds";
+}
+
+fn main() {}
