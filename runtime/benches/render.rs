@@ -9,9 +9,6 @@
 //!
 //! `cargo bench -p mvi --bench render` prints criterion's report, then a table of times and sizes.
 
-// This benchmark installs mvi itself, to render through the `Telemetry` handle that `common::run` keeps
-// to itself.
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
