@@ -133,6 +133,7 @@ impl Telemetry {
         if let Some(export) = self.trace_export {
             export.shutdown().await;
         }
+        logging::last_report();
         tracing::info!(target: "mvi", "shutdown complete");
         let flushed = tokio::task::spawn_blocking(|| logging::flush(logging::FLUSH_TIMEOUT));
         let _ = flushed.await;

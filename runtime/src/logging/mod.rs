@@ -106,6 +106,9 @@ struct Shared {
     sampler: Sampler,
     /// False if the writer thread could not be started: lines are then written by the caller.
     threaded: OnceLock<bool>,
+    /// Held while logging a summary of dropped lines; true once the last one is logged (at shutdown,
+    /// so that `shutdown complete` stays the last line).
+    reports_done: Mutex<bool>,
 }
 
 impl Shared {
@@ -143,16 +146,27 @@ impl Shared {
                 Taken::Closed => return,
             }
             self.sampler.roll(unix_second(SystemTime::now()));
-            if let Some(s) = self.sampler.take_summary() {
-                tracing::warn!(
-                    target: "mvi::logging",
-                    kept = s.kept,
-                    dropped_budget = s.dropped_budget,
-                    dropped_queue_full = s.dropped_queue_full,
-                    rate_limit = self.sampler.limit(),
-                    "log lines dropped: over the log budget (log_rate_limit), or the output is too slow"
-                );
-            }
+            self.report(false);
+        }
+    }
+
+    /// Logs the seconds in which lines were dropped, unless the last report is made; `last` makes it,
+    /// the current second included.
+    fn report(&self, last: bool) {
+        let mut done = self.reports_done.lock().unwrap_or_else(|e| e.into_inner());
+        if *done {
+            return;
+        }
+        *done = last;
+        if let Some(s) = self.sampler.take_summary(last) {
+            tracing::warn!(
+                target: "mvi::logging",
+                kept = s.kept,
+                dropped_budget = s.dropped_budget,
+                dropped_queue_full = s.dropped_queue_full,
+                rate_limit = self.sampler.limit(),
+                "log lines dropped: over the log budget (log_rate_limit), or the output is too slow"
+            );
         }
     }
 }
@@ -180,6 +194,13 @@ pub(crate) fn make_global(layer: &JsonLayer) {
             }
         }));
     });
+}
+
+/// Logs the last summary of dropped lines, if lines were dropped since the one before; none follows.
+pub(crate) fn last_report() {
+    if let Some(shared) = GLOBAL.get() {
+        shared.report(true);
+    }
 }
 
 /// Waits until every line logged before the call is written and the output flushed, at most
@@ -369,6 +390,7 @@ impl JsonLayer {
                 sampling.sample_4xx_ratio,
             ),
             threaded: OnceLock::new(),
+            reports_done: Mutex::new(false),
         });
         let writer = shared.clone();
         let spawned = std::thread::Builder::new()
@@ -509,7 +531,8 @@ where
         }
         let mut line = SCRATCH.try_with(Cell::take).unwrap_or_default();
         format(&mut line, event, &ids, time);
-        if self.shared.push(&line, level >= 3) {
+        // WARN, ERROR and mvi's own lines (`shutdown complete`...) may use the queue's reserve.
+        if self.shared.push(&line, class == Class::Kept) {
             self.counters.emitted[level].increment(1);
         } else {
             self.shared.sampler.queue_full();

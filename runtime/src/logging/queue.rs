@@ -3,7 +3,8 @@
 //! Lines are appended to one buffer; the writer swaps the whole buffer out and writes it in one
 //! batch, so a caller holds the lock for one copy of its line and wakes the writer (a system call)
 //! only when the writer is idle. The buffer holds [`CAPACITY`] bytes of DEBUG and INFO lines; WARN
-//! and ERROR lines may use [`RESERVE`] bytes more, and when even those are taken they wait up to
+//! and ERROR lines (and mvi's own few INFO lines, like `shutdown complete`) may use [`RESERVE`] bytes
+//! more, and when even those are taken they wait up to
 //! [`RESERVE_WAIT`] for room. A wait that runs out marks the queue stalled: until the writer takes a
 //! batch again, WARN and ERROR lines that find no room are dropped at once, so a stuck output costs
 //! the logging threads one short wait, not one per line.
@@ -69,8 +70,8 @@ impl Queue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues one line; false when there is no room. `important` lines (WARN, ERROR) may use the
-    /// reserve and wait briefly for room.
+    /// Queues one line; false when there is no room. `important` lines (WARN, ERROR, mvi's own) may
+    /// use the reserve and wait briefly for room.
     pub(crate) fn push(&self, line: &[u8], important: bool) -> bool {
         let limit = if important {
             self.capacity + self.reserve

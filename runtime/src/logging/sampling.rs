@@ -196,12 +196,16 @@ impl Sampler {
         }
     }
 
-    /// The seconds with drops not yet logged, summed.
-    pub(crate) fn take_summary(&self) -> Option<Summary> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+    /// The seconds with drops not yet logged, summed; with `now`, the current second's too.
+    pub(crate) fn take_summary(&self, now: bool) -> Option<Summary> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if now {
+            let p = pending.get_or_insert_with(Summary::default);
+            p.kept += self.kept.load(Relaxed) & COUNT;
+            p.dropped_budget += self.dropped_budget.swap(0, Relaxed);
+            p.dropped_queue_full += self.dropped_queue_full.swap(0, Relaxed);
+        }
+        pending.take_if(|p| p.dropped_budget + p.dropped_queue_full > 0)
     }
 
     /// The thresholds for a second after one in which `offered` lines were offered, by class.
@@ -254,7 +258,7 @@ mod tests {
         let s = Sampler::new(100, 1.0, 0.01);
         assert_eq!(kept(&s, Class::Info, 60, T), 60);
         assert_eq!(kept(&s, Class::Debug, 40, T), 40);
-        assert_eq!(s.take_summary(), None);
+        assert_eq!(s.take_summary(false), None);
     }
 
     #[test]
@@ -272,7 +276,7 @@ mod tests {
         assert_eq!(kept(&s, Class::Debug, 10, T), 0);
         s.roll(T + 1);
         assert_eq!(
-            s.take_summary(),
+            s.take_summary(false),
             Some(Summary {
                 kept: 600,
                 dropped_budget: 910,
