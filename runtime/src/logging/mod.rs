@@ -137,8 +137,11 @@ impl Shared {
         loop {
             match self.queue.take(&mut batch, IDLE_TICK) {
                 Taken::Batch(mark) => {
-                    self.output.write_all(&batch);
-                    self.output.flush();
+                    // A writer of the application's own that panics loses this batch, not the thread.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.output.write_all(&batch);
+                        self.output.flush();
+                    }));
                     batch.clear();
                     self.queue.written(mark);
                 }
@@ -355,16 +358,6 @@ impl JsonLayer {
         sampling: Sampling,
         recorder: &dyn metrics::Recorder,
     ) -> JsonLayer {
-        JsonLayer::with_queue(output, sampling, recorder, queue::CAPACITY, queue::RESERVE)
-    }
-
-    fn with_queue(
-        output: LogOutput,
-        sampling: Sampling,
-        recorder: &dyn metrics::Recorder,
-        capacity: usize,
-        reserve: usize,
-    ) -> JsonLayer {
         static META: metrics::Metadata<'static> =
             metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
         let counter = |name: &'static str, labels: Vec<metrics::Label>| {
@@ -383,7 +376,7 @@ impl JsonLayer {
         );
         let shared = Arc::new(Shared {
             output,
-            queue: Queue::new(capacity, reserve),
+            queue: Queue::new(queue::CAPACITY, queue::RESERVE),
             sampler: Sampler::new(
                 sampling.rate_limit,
                 sampling.debug_sample_ratio,
