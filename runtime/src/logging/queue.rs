@@ -84,18 +84,11 @@ impl Queue {
             if !important || state.stalled {
                 return false;
             }
-            let deadline = Instant::now() + RESERVE_WAIT;
-            while !fits(&state) {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    state.stalled = true;
-                    return false;
-                }
-                state = self
-                    .progress
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            let room;
+            (state, room) = self.wait(state, RESERVE_WAIT, fits);
+            if !room {
+                state.stalled = true;
+                return false;
             }
         }
         state.pending.extend_from_slice(line);
@@ -147,13 +140,23 @@ impl Queue {
     /// Waits until every line queued before the call is written, at most `timeout`; false if the
     /// time ran out.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
+        let state = self.lock();
         let target = state.queued;
-        while state.written < target {
+        self.wait(state, timeout, |s| s.written >= target).1
+    }
+
+    /// Waits for the writer's progress until `done` holds, at most `timeout`; whether it holds.
+    fn wait<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> (MutexGuard<'a, State>, bool) {
+        let deadline = Instant::now() + timeout;
+        while !done(&state) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return false;
+                return (state, false);
             }
             state = self
                 .progress
@@ -161,7 +164,7 @@ impl Queue {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
+        (state, true)
     }
 
     /// Lets the writer finish: it writes what is queued, then `take` answers [`Taken::Closed`].
