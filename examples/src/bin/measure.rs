@@ -70,7 +70,8 @@ struct Logging {
     reader: JoinHandle<LogCount>,
 }
 
-/// Starts the demo with `env`, its stdout read and counted by a thread; waits for `/healthz`.
+/// Starts the demo with `env`, its stdout read and counted by a thread; waits for `/healthz` and for
+/// the application's port (bound after the admin port).
 fn start_logging(
     demo: &PathBuf,
     env: &[(&str, &str)],
@@ -95,7 +96,7 @@ fn start_logging(
         }
         count
     });
-    while !healthz_ok(admin) {
+    while !healthz_ok(admin) || TcpStream::connect(app).is_err() {
         std::thread::sleep(Duration::from_millis(1));
     }
     Ok(Logging {
@@ -119,7 +120,10 @@ fn wrk(url: &str) -> Result<(f64, String), String> {
     };
     let rps = field("Requests/sec:")
         .and_then(|r| r.parse().ok())
-        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+        .ok_or_else(|| {
+            let errors = String::from_utf8_lossy(&out.stderr);
+            format!("no Requests/sec in wrk's output:\n{text}{errors}")
+        })?;
     Ok((rps, field("99%").unwrap_or_default()))
 }
 
