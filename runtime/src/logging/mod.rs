@@ -89,6 +89,11 @@ pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often an idle writer wakes to log a pending summary of dropped lines.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
+/// How long the writer waits after a batch before it takes the next: lines logged meanwhile gather
+/// into one batch, and the threads logging them find the writer busy, so they do not wake it (a
+/// system call each). A line waits at most this long plus a write.
+const BATCH_PAUSE: Duration = Duration::from_millis(1);
+
 /// How lines are sampled, as the builder checked it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sampling {
@@ -144,6 +149,7 @@ impl Shared {
                     }));
                     batch.clear();
                     self.queue.written(mark);
+                    std::thread::sleep(BATCH_PAUSE);
                 }
                 Taken::Idle => {}
                 Taken::Closed => return,

@@ -2,7 +2,7 @@
 //!
 //! Lines are appended to one buffer; the writer swaps the whole buffer out and writes it in one
 //! batch, so a caller holds the lock for one copy of its line and wakes the writer (a system call)
-//! only when the writer is idle. The buffer holds [`CAPACITY`] bytes of DEBUG and INFO lines; WARN
+//! only when the writer is idle: waiting for lines, not writing nor pausing between batches. The buffer holds [`CAPACITY`] bytes of DEBUG and INFO lines; WARN
 //! and ERROR lines (and mvi's own few INFO lines, like `shutdown complete`) may use [`RESERVE`] bytes
 //! more, and when even those are taken they wait up to
 //! [`RESERVE_WAIT`] for room. A wait that runs out marks the queue stalled: until the writer takes a
