@@ -241,29 +241,32 @@ struct Correlation {
 const ID_FIELDS: [&str; 3] = ["trace_id", "span_id", "request_id"];
 
 impl Correlation {
-    fn set(&mut self, name: &str, value: &str) {
+    /// Keeps the id `name` as the JSON string `write` writes: one allocation, for the `Arc`.
+    fn set(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let Some(i) = ID_FIELDS.iter().position(|f| *f == name) else {
             return;
         };
-        let mut text = Vec::with_capacity(value.len() + 2);
-        json::string(&mut text, value);
-        self.ids[i] = Some(String::from_utf8(text).unwrap_or_default().into());
-        if i == 0 {
-            self.draw = Some(draw(value));
-        }
+        with_scratch(|text| {
+            write(text);
+            let text = std::str::from_utf8(text).unwrap_or("\"\"");
+            self.ids[i] = Some(text.into());
+            if i == 0 {
+                self.draw = Some(draw(&text[1..text.len() - 1]));
+            }
+        });
     }
 }
 
 impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), value);
+        self.set(field.name(), |out| json::string(out, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if ID_FIELDS.contains(&field.name()) {
-            // `%value` fields arrive here; their Debug is the Display text.
-            self.set(field.name(), &format!("{value:?}"));
-        }
+        // `%value` fields arrive here; their Debug is the Display text.
+        self.set(field.name(), |out| {
+            json::display(out, format_args!("{value:?}"));
+        });
     }
 }
 
@@ -350,6 +353,17 @@ thread_local! {
 
 /// The largest scratch buffer a thread keeps between lines.
 const SCRATCH_KEEP: usize = 64 << 10;
+
+/// Runs `f` with this thread's scratch buffer, empty (a fresh one if `f` logs in turn).
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut buf = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    let result = f(&mut buf);
+    if buf.capacity() <= SCRATCH_KEEP {
+        buf.clear();
+        let _ = SCRATCH.try_with(|s| s.set(buf));
+    }
+    result
+}
 
 /// The JSON log layer.
 pub(crate) struct JsonLayer {
@@ -528,18 +542,16 @@ where
             Verdict::Ratio => return self.dropped(level, Reason::Ratio),
             Verdict::Budget => return self.dropped(level, Reason::Budget),
         }
-        let mut line = SCRATCH.try_with(Cell::take).unwrap_or_default();
-        format(&mut line, event, &ids, time);
         // WARN, ERROR and mvi's own lines (`shutdown complete`...) may use the queue's reserve.
-        if self.shared.push(&line, class == Class::Kept) {
+        let queued = with_scratch(|line| {
+            format(line, event, &ids, time);
+            self.shared.push(line, class == Class::Kept)
+        });
+        if queued {
             self.counters.emitted[level].increment(1);
         } else {
             self.shared.sampler.queue_full();
             self.dropped(level, Reason::QueueFull);
-        }
-        if line.capacity() <= SCRATCH_KEEP {
-            line.clear();
-            let _ = SCRATCH.try_with(|s| s.set(line));
         }
     }
 }
