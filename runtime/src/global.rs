@@ -89,6 +89,19 @@ pub(crate) async fn drained() {
     }
 }
 
+/// Whether `#[traced_handler]` writes an access line per request (`access_log` on the builder); read
+/// by every request, so alone on its cache line.
+static ACCESS_LOG: Padded<AtomicBool> = Padded(AtomicBool::new(true));
+
+pub(crate) fn set_access_log(enabled: bool) {
+    ACCESS_LOG.0.store(enabled, Ordering::Relaxed);
+}
+
+#[inline]
+pub(crate) fn access_log() -> bool {
+    ACCESS_LOG.0.load(Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
