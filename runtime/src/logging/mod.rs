@@ -10,6 +10,7 @@
 //! `mvi_log_events_sampled_out_total{level,reason}` the lines dropped (`ratio`, `budget`,
 //! `queue_full`), and a WARN line a second says how many were kept and dropped while lines are.
 
+mod filter;
 mod json;
 mod queue;
 mod sampling;
@@ -27,6 +28,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+pub(crate) use self::filter::LogFilter;
 use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
 
@@ -229,11 +231,53 @@ impl Drop for FlushOnDrop {
     }
 }
 
+/// One id as its JSON string (quotes included): inline when it fits, as a trace id, a span id or a
+/// UUID does, so a span's ids cost no allocation of their own; shared otherwise.
+#[derive(Clone)]
+enum IdText {
+    Inline { len: u8, bytes: [u8; INLINE_ID] },
+    Shared(Arc<str>),
+}
+
+/// Bytes an [`IdText`] holds inline: a UUID in quotes is 38.
+const INLINE_ID: usize = 46;
+
+impl IdText {
+    fn new(text: &str) -> IdText {
+        let mut bytes = [0; INLINE_ID];
+        match bytes.get_mut(..text.len()) {
+            Some(inline) => {
+                inline.copy_from_slice(text.as_bytes());
+                IdText::Inline {
+                    len: text.len() as u8,
+                    bytes,
+                }
+            }
+            None => IdText::Shared(text.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            IdText::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            IdText::Shared(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The correlation ids a span carries, kept in its extensions as JSON strings, ready to copy.
 #[derive(Default, Clone)]
 struct Correlation {
     /// `trace_id`, `span_id`, `request_id`.
-    ids: [Option<Arc<str>>; 3],
+    ids: [Option<IdText>; 3],
     /// The sampling draw of the trace id.
     draw: Option<u64>,
 }
@@ -241,7 +285,7 @@ struct Correlation {
 const ID_FIELDS: [&str; 3] = ["trace_id", "span_id", "request_id"];
 
 impl Correlation {
-    /// Keeps the id `name` as the JSON string `write` writes: one allocation, for the `Arc`.
+    /// Keeps the id `name` as the JSON string `write` writes: no allocation when it fits inline.
     fn set(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let Some(i) = ID_FIELDS.iter().position(|f| *f == name) else {
             return;
@@ -249,7 +293,7 @@ impl Correlation {
         with_scratch(|text| {
             write(text);
             let text = std::str::from_utf8(text).unwrap_or("\"\"");
-            self.ids[i] = Some(text.into());
+            self.ids[i] = Some(IdText::new(text));
             if i == 0 {
                 self.draw = Some(draw(&text[1..text.len() - 1]));
             }
@@ -267,6 +311,15 @@ impl Visit for Correlation {
         self.set(field.name(), |out| {
             json::display(out, format_args!("{value:?}"));
         });
+    }
+}
+
+/// Whether a record names one of [`ID_FIELDS`].
+struct NamesAnId(bool);
+
+impl Visit for NamesAnId {
+    fn record_debug(&mut self, field: &Field, _: &dyn fmt::Debug) {
+        self.0 |= ID_FIELDS.contains(&field.name());
     }
 }
 
@@ -443,7 +496,7 @@ const SAMPLED_OUT: &str = "mvi_log_events_sampled_out_total";
 /// The correlation ids of an event: from the nearest enclosing spans that have them.
 #[derive(Default)]
 struct Ids {
-    ids: [Option<Arc<str>>; 3],
+    ids: [Option<IdText>; 3],
     draw: Option<u64>,
 }
 
@@ -513,16 +566,29 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut ids = Correlation::default();
         attrs.record(&mut ids);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(ids);
+        if ids.ids.iter().any(Option::is_some) {
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(ids);
+            }
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        // Most records (a status code, an error type) carry no id: no need to look the span up.
+        let mut any = NamesAnId(false);
+        values.record(&mut any);
+        if !any.0 {
+            return;
+        }
         if let Some(span) = ctx.span(id) {
             let mut ext = span.extensions_mut();
-            if let Some(ids) = ext.get_mut::<Correlation>() {
-                values.record(ids);
+            match ext.get_mut::<Correlation>() {
+                Some(ids) => values.record(ids),
+                None => {
+                    let mut ids = Correlation::default();
+                    values.record(&mut ids);
+                    ext.insert(ids);
+                }
             }
         }
     }
