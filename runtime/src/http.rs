@@ -22,9 +22,10 @@ use crate::catalog::MetricDecl;
 use crate::context::{Extra, SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::ACCESS_TARGET;
-use crate::propagation::TRACEPARENT;
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
-use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
+use crate::trace_context::{
+    self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TraceId, TraceParent,
+};
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
 const KNOWN_METHODS: [&str; 9] = [
