@@ -67,6 +67,16 @@ fn request_id(parts: &Parts) -> HeaderValue {
     }
 }
 
+/// The trace id's digits in a `traceparent`.
+fn trace_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
+    std::str::from_utf8(&traceparent[3..35]).unwrap_or_default()
+}
+
+/// The span id's digits in a `traceparent`.
+fn span_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
+    std::str::from_utf8(&traceparent[36..52]).unwrap_or_default()
+}
+
 /// A request id as text: visible ASCII only, checked in `request_id`.
 fn request_id_str(id: &HeaderValue) -> &str {
     id.to_str().unwrap_or_default()
@@ -142,28 +152,37 @@ impl HandlerSite {
 
     /// Opens the server span for a request.
     pub fn begin(&'static self, request: RequestContext) -> InFlight {
-        let route = request.route.as_ref().map_or("", MatchedPath::as_str);
-        let (trace_id, flags, parent_id, tracestate) = match &request.parent {
-            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state.clone()),
+        let RequestContext {
+            method,
+            route,
+            parent,
+            request_id,
+            start,
+        } = request;
+        let route_text = route.as_ref().map_or("", MatchedPath::as_str);
+        let (trace_id, flags, parent_id, tracestate) = match parent {
+            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state),
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
         };
         let span_id = SpanId::random();
+        // The ids' text, as the response's `traceparent` will have them.
+        let mut child = TraceParent::child_bytes(trace_id, span_id, flags);
         // Without export the ids are known now, and given at creation rather than recorded after.
-        let known = (!crate::otel::exporting()).then_some((trace_id, span_id));
+        let known = !crate::otel::exporting();
         let span = tracing::info_span!(
             target: "mvi::http",
             "request",
-            otel.name = %SpanName(request.method, route),
+            otel.name = %SpanName(method, route_text),
             otel.kind = "server",
             otel.status_code = Empty,
-            http.request.method = request.method,
-            http.route = route,
+            http.request.method = method,
+            http.route = route_text,
             http.response.status_code = Empty,
             error.type = Empty,
-            trace_id = known.map(|(t, _)| tracing::field::display(t)),
-            span_id = known.map(|(_, s)| tracing::field::display(s)),
+            trace_id = known.then(|| trace_id_text(&child)),
+            span_id = known.then(|| span_id_text(&child)),
             parent_span_id = parent_id.map(tracing::field::display),
-            request_id = request_id_str(&request.request_id),
+            request_id = request_id_str(&request_id),
         );
         let (trace_id, span_id) = crate::otel::link(
             &span,
@@ -173,13 +192,18 @@ impl HandlerSite {
             flags,
             tracestate.as_deref(),
         );
-        if known.is_none() {
-            span.record("trace_id", tracing::field::display(trace_id));
-            span.record("span_id", tracing::field::display(span_id));
+        if !known {
+            child = TraceParent::child_bytes(trace_id, span_id, flags);
+            span.record("trace_id", trace_id_text(&child));
+            span.record("span_id", span_id_text(&child));
         }
         InFlight {
             site: self,
-            request,
+            method,
+            route,
+            request_id,
+            start,
+            tracestate: tracestate.map(Arc::from),
             span,
             trace_id,
             span_id,
@@ -195,7 +219,7 @@ impl HandlerSite {
         method: &'static str,
         route: &str,
         status: StatusCode,
-        seconds: f64,
+        (nanos, end): (u64, u64),
         cx: SpanContext,
     ) {
         let Some(installed) = global::installed() else {
@@ -209,7 +233,7 @@ impl HandlerSite {
                 r.register_counter(&key(self.requests), &METADATA)
                     .increment(1);
                 r.register_histogram(&key(self.duration), &METADATA)
-                    .record(seconds);
+                    .record(nanos as f64 * 1e-9);
             });
             return;
         };
@@ -220,9 +244,10 @@ impl HandlerSite {
             &[method, route, status.as_str()],
             |values| Box::leak(Box::new(self.make_series(store, values))),
         );
-        let traced = series::in_trace(Some(cx), || installed.clock.raw());
+        // The request's own end tick times an exemplar, if the trace is sampled.
+        let traced = series::in_trace(Some(cx), || end);
         series.requests.add(1, traced.as_ref());
-        series.duration.observe(seconds, traced.as_ref());
+        series.duration.record_nanos(nanos, traced.as_ref());
     }
 
     fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
@@ -238,7 +263,13 @@ impl HandlerSite {
 #[derive(Debug)]
 pub struct InFlight {
     site: &'static HandlerSite,
-    request: RequestContext,
+    method: &'static str,
+    route: Option<MatchedPath>,
+    request_id: HeaderValue,
+    /// When the request started, a tick of `series::clock`.
+    start: u64,
+    /// The caller's `tracestate`, carried on into outgoing calls.
+    tracestate: Option<Arc<str>>,
     span: tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
@@ -262,11 +293,7 @@ impl InFlight {
         let cx = self.context();
         // The caller's `tracestate` goes on with the trace, into outgoing calls.
         let extra = Extra {
-            tracestate: self
-                .request
-                .parent
-                .as_ref()
-                .and_then(|(_, s)| s.as_deref().map(Arc::from)),
+            tracestate: self.tracestate.clone(),
             remote: false,
         };
         let mut body = pin!(WithContext::new(
@@ -364,32 +391,29 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
         };
         let status = response.status();
         let clock = series::clock();
-        let seconds = clock.delta_as_nanos(flight.request.start, clock.raw()) as f64 * 1e-9;
+        let end = clock.raw();
+        let nanos = clock.delta_as_nanos(flight.start, end);
         let span = &flight.span;
         span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
             span.record("error.type", status.as_str());
             span.record("otel.status_code", "ERROR");
         }
-        let route = flight
-            .request
-            .route
-            .as_ref()
-            .map_or("", MatchedPath::as_str);
+        let route = flight.route.as_ref().map_or("", MatchedPath::as_str);
         let cx = flight.context();
         flight
             .site
-            .record(flight.request.method, route, status, seconds, cx);
+            .record(flight.method, route, status, (nanos, end), cx);
         if global::access_log() {
-            span.in_scope(|| access_line(flight.request.method, route, status, seconds));
+            let seconds = nanos as f64 * 1e-9;
+            span.in_scope(|| access_line(flight.method, route, status, seconds));
         }
         let headers = response.headers_mut();
         headers.insert(
             TRACEPARENT,
             TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
         );
-        let InFlight { request, .. } = flight;
-        headers.insert(X_REQUEST_ID, request.request_id);
+        headers.insert(X_REQUEST_ID, flight.request_id);
         response
     }
 }

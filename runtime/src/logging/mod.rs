@@ -257,6 +257,22 @@ impl IdText {
         }
     }
 
+    /// Writes `"text"` into `slot`, in place (no copy of the id through the stack), when `text` fits
+    /// inline and needs no JSON escape; false otherwise.
+    fn set_quoted(slot: &mut Option<IdText>, text: &str) -> bool {
+        if text.len() + 2 > INLINE_ID || !json::is_plain(text) {
+            return false;
+        }
+        let id = slot.insert(IdText::Inline {
+            len: (text.len() + 2) as u8,
+            bytes: [b'"'; INLINE_ID],
+        });
+        if let IdText::Inline { bytes, .. } = id {
+            bytes[1..text.len() + 1].copy_from_slice(text.as_bytes());
+        }
+        true
+    }
+
     fn as_str(&self) -> &str {
         match self {
             IdText::Inline { len, bytes } => {
@@ -284,10 +300,15 @@ struct Correlation {
 
 const ID_FIELDS: [&str; 3] = ["trace_id", "span_id", "request_id"];
 
+/// Which of [`ID_FIELDS`] `name` is.
+fn id_index(name: &str) -> Option<usize> {
+    ID_FIELDS.iter().position(|f| *f == name)
+}
+
 impl Correlation {
     /// Keeps the id `name` as the JSON string `write` writes: no allocation when it fits inline.
     fn set(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
-        let Some(i) = ID_FIELDS.iter().position(|f| *f == name) else {
+        let Some(i) = id_index(name) else {
             return;
         };
         with_scratch(|text| {
@@ -303,6 +324,15 @@ impl Correlation {
 
 impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
+        // Ids are plain text (hex digits, a UUID): quoted as they are, straight into their place.
+        if let Some(i) = id_index(field.name()) {
+            if IdText::set_quoted(&mut self.ids[i], value) {
+                if i == 0 {
+                    self.draw = Some(draw(value));
+                }
+                return;
+            }
+        }
         self.set(field.name(), |out| json::string(out, value));
     }
 
@@ -327,8 +357,11 @@ impl Visit for NamesAnId {
 /// text (a span of the application's own may carry anything) is hashed, so its trace draws alike too.
 fn draw(trace_id: &str) -> u64 {
     let tail = trace_id.get(trace_id.len().saturating_sub(16)..);
-    match tail.map(|t| (t.len(), u64::from_str_radix(t, 16))) {
-        Some((16, Ok(draw))) => draw,
+    let parse = |t: &str| {
+        crate::trace_context::hex64(t.as_bytes()).or_else(|| u64::from_str_radix(t, 16).ok())
+    };
+    match tail.map(|t| (t.len(), parse(t))) {
+        Some((16, Some(draw))) => draw,
         _ => {
             use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
             BuildHasherDefault::<DefaultHasher>::default().hash_one(trace_id)
@@ -564,11 +597,17 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut ids = Correlation::default();
-        attrs.record(&mut ids);
-        if ids.ids.iter().any(Option::is_some) {
-            if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(ids);
+        // Only spans that carry an id keep a `Correlation`, filled in its place in the extensions.
+        let mut any = NamesAnId(false);
+        attrs.record(&mut any);
+        if !any.0 {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            ext.insert(Correlation::default());
+            if let Some(ids) = ext.get_mut::<Correlation>() {
+                attrs.record(ids);
             }
         }
     }
@@ -582,13 +621,11 @@ where
         }
         if let Some(span) = ctx.span(id) {
             let mut ext = span.extensions_mut();
-            match ext.get_mut::<Correlation>() {
-                Some(ids) => values.record(ids),
-                None => {
-                    let mut ids = Correlation::default();
-                    values.record(&mut ids);
-                    ext.insert(ids);
-                }
+            if ext.get_mut::<Correlation>().is_none() {
+                ext.insert(Correlation::default());
+            }
+            if let Some(ids) = ext.get_mut::<Correlation>() {
+                values.record(ids);
             }
         }
     }
