@@ -4,7 +4,8 @@
 //! and keeps them: with static labels a call is two clock reads, one counter increment, one bucket
 //! increment and one sum update, with no lookup, hashing or allocation. Before mvi is installed every call
 //! goes through the `metrics` facade, so whatever recorder is current (a test's in-memory one, say) sees it,
-//! and no handle made then outlives the moment.
+//! and no handle made then outlives the moment; with no recorder at all, a call records and allocates
+//! nothing ([`global::with_facade`]).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -116,7 +117,7 @@ impl Site {
                     .get_or_init(|| self.make_handles(&installed.store, self_type, &[]));
                 Guard::installed(handles, installed)
             }
-            None => self.start_facade(self_type, &[]),
+            None => Guard::facade(|r| self.facade_handles(r, self_type, &[])),
         }
     }
 
@@ -144,19 +145,9 @@ impl Site {
                 };
                 Guard::installed(handles, installed)
             }
-            None => labels.with_values(|values| self.start_facade(self_type, values)),
-        }
-    }
-
-    fn start_facade(&'static self, self_type: Option<&'static str>, values: &[&str]) -> Guard {
-        let handles = metrics::with_recorder(|r| self.facade_handles(r, self_type, values));
-        handles.concurrent.increment(1.0);
-        Guard {
-            state: State::Facade {
-                handles: Box::new(handles),
-                start: Instant::now(),
-            },
-            outcome: None,
+            None => Guard::facade(|r| {
+                labels.with_values(|values| self.facade_handles(r, self_type, values))
+            }),
         }
     }
 
@@ -289,6 +280,8 @@ enum State {
         handles: Box<FacadeHandles>,
         start: Instant,
     },
+    /// Before install, with no recorder at all: nothing to record.
+    Off,
 }
 
 /// Records one call when dropped: with the outcome given to [`finish`](Guard::finish), as `error` while
@@ -317,6 +310,24 @@ impl Guard {
                 clock: &installed.clock,
                 start: installed.clock.raw(),
             },
+            outcome: None,
+        }
+    }
+
+    /// Before install: through the current `metrics` recorder, if there is one.
+    fn facade(handles: impl FnOnce(&dyn Recorder) -> FacadeHandles) -> Guard {
+        let state = match global::with_facade(handles) {
+            Some(handles) => {
+                handles.concurrent.increment(1.0);
+                State::Facade {
+                    handles: Box::new(handles),
+                    start: Instant::now(),
+                }
+            }
+            None => State::Off,
+        };
+        Guard {
+            state,
             outcome: None,
         }
     }
@@ -357,6 +368,7 @@ impl Drop for Guard {
                 handles.duration.record(start.elapsed().as_secs_f64());
                 handles.concurrent.decrement(1.0);
             }
+            State::Off => {}
         }
     }
 }
