@@ -17,6 +17,11 @@ use crate::series::check_buckets;
 /// the pod from outside. On a laptop, pass `127.0.0.1:9464` (or set `MVI_ADMIN_ADDR`).
 pub const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9464";
 
+/// Where [`service_commit`](TelemetryBuilder::service_commit) is read from when it is not given, in
+/// this order: the names CI services and container builds commonly set (Jenkins and the usual Docker
+/// build argument, Docker Hub's builds, GitHub Actions, GitLab CI).
+pub const COMMIT_ENV_VARS: [&str; 4] = ["GIT_COMMIT", "SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"];
+
 /// Default cap on label sets per metric.
 const DEFAULT_MAX_SERIES: usize = 1000;
 
@@ -26,6 +31,7 @@ const DEFAULT_MAX_SERIES: usize = 1000;
 pub struct TelemetryBuilder {
     service_name: Option<String>,
     service_version: Option<String>,
+    service_commit: Option<String>,
     admin_addr: Option<String>,
     serve_admin: bool,
     max_series: usize,
@@ -47,6 +53,8 @@ pub struct TelemetryBuilder {
 pub(crate) struct Config {
     pub(crate) service_name: String,
     pub(crate) service_version: String,
+    /// The commit the service was built from, if known.
+    pub(crate) service_commit: Option<String>,
     /// Where the admin server listens; `None` when the application serves the admin routes.
     pub(crate) admin_addr: Option<SocketAddr>,
     pub(crate) max_series: usize,
@@ -69,6 +77,7 @@ impl Default for TelemetryBuilder {
         TelemetryBuilder {
             service_name: None,
             service_version: None,
+            service_commit: None,
             admin_addr: None,
             serve_admin: true,
             max_series: DEFAULT_MAX_SERIES,
@@ -105,9 +114,18 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The service version for `mvi_build_info` (pass `env!("CARGO_PKG_VERSION")`; default `unknown`).
+    /// The service version for `mvi_build_info` and `build_info` (pass `env!("CARGO_PKG_VERSION")`;
+    /// default `unknown`).
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.service_version = Some(version.into());
+        self
+    }
+
+    /// The commit the service was built from, for `build_info` (default: the first set of
+    /// [`COMMIT_ENV_VARS`], else none, and `build_info` has no `commit` label). Pass what your build
+    /// knows, like `option_env!("GIT_COMMIT").unwrap_or_default()`; an empty value counts as unknown.
+    pub fn service_commit(mut self, commit: impl Into<String>) -> Self {
+        self.service_commit = Some(commit.into());
         self
     }
 
@@ -293,6 +311,10 @@ impl TelemetryBuilder {
         Ok(Config {
             service_name: self.service_name.unwrap_or_else(default_service_name),
             service_version: self.service_version.unwrap_or_else(|| "unknown".into()),
+            service_commit: match self.service_commit {
+                Some(commit) => Some(commit).filter(|c| !c.trim().is_empty()),
+                None => COMMIT_ENV_VARS.iter().find_map(|name| env(name)),
+            },
             admin_addr,
             max_series: self.max_series,
             buckets,

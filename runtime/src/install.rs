@@ -51,6 +51,7 @@ impl TelemetryBuilder {
         let Config {
             service_name,
             service_version,
+            service_commit,
             checks,
             check_timeout,
             check_cache,
@@ -80,12 +81,7 @@ impl TelemetryBuilder {
         let process = metrics_process::Collector::default();
         process.describe();
         admin::describe();
-        metrics::describe_gauge!(
-            "mvi_build_info",
-            "Service name and version; the value is always 1."
-        );
-        metrics::gauge!("mvi_build_info", "service" => service_name.clone(), "version" => service_version.clone())
-            .set(1.0);
+        build_info(&service_name, &service_version, service_commit.as_deref());
 
         let admin = Arc::new(AdminState {
             store: store.clone(),
@@ -269,6 +265,30 @@ fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> onesho
         }
     }
     finished
+}
+
+/// `mvi_build_info{service,version}`, and `build_info{service_name,version,commit}` as autometrics
+/// names it, which its dashboards and query links join to every series `on (instance, job)`. Both
+/// are 1; `commit` is left out when it is not known.
+fn build_info(service: &str, version: &str, commit: Option<&str>) {
+    metrics::describe_gauge!(
+        "mvi_build_info",
+        "Service name and version; the value is always 1."
+    );
+    metrics::gauge!("mvi_build_info", "service" => service.to_string(), "version" => version.to_string())
+        .set(1.0);
+    metrics::describe_gauge!(
+        "build_info",
+        "Service name, version and commit, as autometrics' dashboards join them; the value is always 1."
+    );
+    let mut labels = vec![
+        Label::new("service_name", service.to_string()),
+        Label::new("version", version.to_string()),
+    ];
+    if let Some(commit) = commit {
+        labels.push(Label::new("commit", commit.to_string()));
+    }
+    metrics::gauge!("build_info", labels).set(1.0);
 }
 
 async fn upkeep(store: Arc<Store>, mut stopped: watch::Receiver<bool>) {

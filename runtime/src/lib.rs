@@ -39,7 +39,7 @@ pub mod trace_context;
 pub mod __private;
 
 pub use admin::PROMETHEUS_CONTENT_TYPE;
-pub use builder::{DEFAULT_ADMIN_ADDR, TelemetryBuilder};
+pub use builder::{COMMIT_ENV_VARS, DEFAULT_ADMIN_ADDR, TelemetryBuilder};
 pub use catalog::{
     Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
 };
