@@ -20,7 +20,8 @@ pub const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9464";
 /// Where [`service_commit`](TelemetryBuilder::service_commit) is read from when it is not given, in
 /// this order: the names CI services and container builds commonly set (Jenkins and the usual Docker
 /// build argument, Docker Hub's builds, GitHub Actions, GitLab CI).
-pub const COMMIT_ENV_VARS: [&str; 4] = ["GIT_COMMIT", "SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"];
+pub const COMMIT_ENV_VARS: [&str; 4] =
+    ["GIT_COMMIT", "SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"];
 
 /// Default cap on label sets per metric.
 const DEFAULT_MAX_SERIES: usize = 1000;

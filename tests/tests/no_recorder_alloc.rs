@@ -25,11 +25,7 @@ mvi::metrics! {
 
 #[mvi::observe]
 fn checkout(cents: u64) -> Result<u64, &'static str> {
-    if cents == 0 {
-        Err("empty")
-    } else {
-        Ok(cents)
-    }
+    if cents == 0 { Err("empty") } else { Ok(cents) }
 }
 
 #[mvi::observe(concurrency, labels(tier = tier, carrier = carrier, source = "web"))]
@@ -63,7 +59,10 @@ fn without_a_recorder_nothing_is_allocated_from_the_first_call() {
             while load.as_mut().poll(&mut cx).is_pending() {}
         }
     });
-    assert_eq!(allocations, 0, "allocations in 3,000 calls without a recorder");
+    assert_eq!(
+        allocations, 0,
+        "allocations in 3,000 calls without a recorder"
+    );
 
     // The same calls under a real recorder (an in-memory one) are recorded, so the check above is
     // not one that skips every recorder.
