@@ -20,7 +20,15 @@ struct Example {
     /// Kept open: the example writes to stderr, and a closed pipe would fail its writes.
     _stderr: BufReader<ChildStderr>,
     /// Its stdout (the JSON logs), read as it comes so that a full pipe never holds it back.
-    stdout: std::thread::JoinHandle<String>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+/// A test that fails before [`Example::stop`] leaves no process behind.
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The example's binary, as `cargo test` (or `cargo build --examples`) left it.
@@ -71,7 +79,7 @@ fn start(name: &str) -> Example {
         child,
         banner,
         _stderr: stderr,
-        stdout,
+        stdout: Some(stdout),
     }
 }
 
@@ -101,7 +109,7 @@ impl Example {
             .unwrap();
         assert!(sent.success());
         let status = self.child.wait().unwrap();
-        let stdout = self.stdout.join().unwrap();
+        let stdout = self.stdout.take().unwrap().join().unwrap();
         assert!(status.success(), "{status}\n{stdout}");
         let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
         assert_eq!(last["msg"], "shutdown complete", "{stdout}");
