@@ -18,6 +18,7 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
     );
     for section in [
         "--- /metrics (excerpt) ---",
+        "--- /metrics as OpenMetrics (the traced request's exemplars) ---",
         "--- /healthz (200 OK) ---",
         "--- the log line of the traced request ---",
         "selftest ok",
@@ -84,6 +85,17 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
         "{traceparent}"
     );
     assert!(traceparent.contains(log["span_id"].as_str().unwrap()));
+    // The OpenMetrics scrape shows the traced request's exemplars: the same trace and span.
+    let exemplar = format!(
+        " # {{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"{}\"}} 1 ",
+        log["span_id"].as_str().unwrap()
+    );
+    assert!(
+        stdout.lines().any(|l| l
+            .starts_with(r#"http_requests_total{method="POST",route="/orders",status="201"} "#)
+            && l.contains(&exemplar)),
+        "{stdout}"
+    );
 }
 
 /// A port in use is a clear message and exit code 1, not a panic or a Debug dump.
@@ -108,15 +120,20 @@ fn an_admin_port_in_use_is_a_clear_error() {
     );
 }
 
-/// `--catalog`: the metric contract as JSON, for CI to diff.
-#[test]
-fn catalog_prints_the_metric_contract() {
+/// What `demo --catalog` prints.
+fn demo_catalog() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_demo"))
         .arg("--catalog")
         .output()
         .unwrap();
     assert!(out.status.success());
-    let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `--catalog`: the metric catalog as JSON.
+#[test]
+fn catalog_prints_the_metric_catalog() {
+    let catalog: serde_json::Value = serde_json::from_str(&demo_catalog()).unwrap();
     let metrics = catalog["metrics"].as_array().unwrap();
     let orders = metrics
         .iter()
@@ -155,6 +172,13 @@ fn catalog_prints_the_metric_contract() {
         value["declarations"][0]["buckets"],
         serde_json::json!([5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0])
     );
+}
+
+/// The demo's metric contract: the binary's own catalog (its handlers are in the binary, which no test
+/// links) against `examples/metrics.contract.json`. `MVI_CONTRACT_BLESS=1` writes it anew.
+#[test]
+fn the_demo_keeps_its_metric_contract() {
+    mvi::contract::check_catalog_json(&demo_catalog(), "metrics.contract.json");
 }
 
 /// The demo as a process on free ports: its application and admin base URLs, read from its banner.

@@ -9,6 +9,9 @@
 //! - `prometheus_cached_children`: tikv's `prometheus` with label children resolved once.
 //! - `observe_default`, `observe_static_labels`, `observe_enum_labels`, `observe_string_labels`:
 //!   `#[mvi::observe]` after install, with no user label, a literal, an enum, and one of 16 strings.
+//! - `observe_default_sampled_trace`, `observe_default_unsampled_trace`: `observe_default` inside a
+//!   trace context, as in a `#[traced_handler]`: sampled, the counter and the bucket offer exemplars;
+//!   unsampled, they do not.
 //!
 //! `cargo bench -p mvi --bench observe` prints criterion's report, then one table of ratios to `floor`.
 
@@ -151,6 +154,20 @@ fn benches(c: &mut Criterion) {
     });
 
     group.bench_function("observe_default", |b| b.iter(|| observed(black_box(7))));
+    // The same call inside a trace: sampled, its counter and bucket offer exemplars (a clock read and
+    // a relaxed load per call, a write at most every 100 ms); unsampled, nothing more than outside one.
+    for (name, flags) in [
+        ("observe_default_sampled_trace", 0x01),
+        ("observe_default_unsampled_trace", 0x00),
+    ] {
+        let cx = mvi::context::SpanContext {
+            trace_id: mvi::trace_context::TraceId(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            span_id: mvi::trace_context::SpanId(0x00f0_67aa_0ba9_02b7),
+            flags,
+        };
+        let _in_trace = mvi::__private::enter_context(cx);
+        group.bench_function(name, |b| b.iter(|| observed(black_box(7))));
+    }
     group.bench_function("observe_static_labels", |b| {
         b.iter(|| observed_static(black_box(7)))
     });
@@ -188,6 +205,8 @@ fn main() {
             "metrics_lookup_per_call",
             "prometheus_cached_children",
             "observe_default",
+            "observe_default_sampled_trace",
+            "observe_default_unsampled_trace",
             "observe_static_labels",
             "observe_enum_labels",
             "observe_string_labels",

@@ -18,7 +18,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, RwLock};
 
-use metrics::{HistogramFn, Key, Label, Level, Metadata, Recorder};
+use metrics::{CounterFn, HistogramFn, Key, Label, Level, Metadata, Recorder};
 
 use crate::__private::WithLabels;
 use crate::catalog::MetricDecl;
@@ -68,7 +68,7 @@ impl Counter {
         self.0.record(
             labels,
             Store::counter,
-            |counter| counter.add(n),
+            |counter| counter.increment(n), // with the exemplar of a sampled trace, if in one
             |r, key| r.register_counter(key, &META).increment(n),
         );
     }

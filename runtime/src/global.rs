@@ -13,7 +13,8 @@ use crate::series::Store;
 pub(crate) struct Installed {
     /// Every series, and the global `metrics` recorder.
     pub(crate) store: Arc<Store>,
-    /// The TSC clock call sites time calls with.
+    /// The TSC clock call sites time calls with: the one exemplars are timed with, so a call site's
+    /// tick serves both.
     pub(crate) clock: quanta::Clock,
 }
 

@@ -14,14 +14,14 @@ use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode};
-use metrics::{HistogramFn as _, Key, Label, Level, Metadata};
+use metrics::{Key, Label, Level, Metadata};
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
 use crate::context::{SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
-use crate::series::{FixedHistogram, LabelSets, NativeCounter, Store};
+use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
@@ -178,9 +178,16 @@ impl HandlerSite {
         }
     }
 
-    /// Records one response: in the store once installed, else through whatever `metrics` recorder
-    /// is current (a test's, say).
-    fn record(&'static self, method: &'static str, route: &str, status: StatusCode, seconds: f64) {
+    /// Records one response: in the store once installed, with the request's trace as exemplar when it
+    /// is sampled, else through whatever `metrics` recorder is current (a test's, say).
+    fn record(
+        &'static self,
+        method: &'static str,
+        route: &str,
+        status: StatusCode,
+        seconds: f64,
+        cx: SpanContext,
+    ) {
         let Some(installed) = global::installed() else {
             let labels = vec![
                 Label::from_static_parts("method", method),
@@ -203,8 +210,9 @@ impl HandlerSite {
             &[method, route, status.as_str()],
             |values| Box::leak(Box::new(self.make_series(store, values))),
         );
-        series.requests.add(1);
-        series.duration.record(seconds);
+        let traced = series::in_trace(Some(cx), || installed.clock.raw());
+        series.requests.add(1, traced.as_ref());
+        series.duration.observe(seconds, traced.as_ref());
     }
 
     fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
@@ -237,13 +245,18 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Runs the handler's body inside the server span; a panic becomes a 500 response.
-    pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
-        let cx = SpanContext {
+    /// The request's trace and server span.
+    fn context(&self) -> SpanContext {
+        SpanContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
             flags: self.flags,
-        };
+        }
+    }
+
+    /// Runs the handler's body inside the server span; a panic becomes a 500 response.
+    pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
+        let cx = self.context();
         let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), cx)
             .instrument(self.span.clone())
             .await;
@@ -342,9 +355,10 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             .route
             .as_ref()
             .map_or("", MatchedPath::as_str);
+        let cx = flight.context();
         flight
             .site
-            .record(flight.request.method, route, status, seconds);
+            .record(flight.request.method, route, status, seconds, cx);
         let headers = response.headers_mut();
         headers.insert(
             "traceparent",

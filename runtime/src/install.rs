@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::net::TcpListener as StdListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use metrics::{Key, Label};
 use tokio::sync::{oneshot, watch};
@@ -18,9 +17,6 @@ use crate::health::Health;
 use crate::logging::JsonLayer;
 use crate::series::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
 use crate::telemetry::Telemetry;
-
-/// How often the exporter's upkeep runs.
-const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 impl TelemetryBuilder {
     /// Installs the global recorder and the log subscriber, and starts the admin server.
@@ -44,7 +40,7 @@ impl TelemetryBuilder {
         set_recorder(&store)?;
         if !global::install(Installed {
             store: store.clone(),
-            clock: quanta::Clock::new(),
+            clock: crate::series::clock().clone(),
         }) {
             return Err(Error::AlreadyInstalled);
         }
@@ -90,7 +86,7 @@ impl TelemetryBuilder {
             tokio: tokio::runtime::Handle::try_current().ok(),
         });
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = vec![spawn(upkeep(store, stopped.clone()))];
+        let mut tasks = Vec::new();
         let admin_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
         if let Some(listener) = listener {
             tasks.push(spawn(admin::serve(
@@ -211,12 +207,7 @@ fn declare(store: &Store, catalog: &Catalog) {
             .into(),
     );
     for entry in catalog.metrics() {
-        let (name, help) = (entry.name.into(), entry.help.into());
-        match entry.kind {
-            MetricKind::Counter => store.describe_counter(name, None, help),
-            MetricKind::Gauge => store.describe_gauge(name, None, help),
-            MetricKind::Histogram => store.describe_histogram(name, None, help),
-        }
+        store.describe(entry.name, Some(entry.unit), entry.help);
         for decl in &entry.decls {
             let names = decl.label_names();
             let series = decl.zero_series();
@@ -289,14 +280,4 @@ fn build_info(service: &str, version: &str, commit: Option<&str>) {
         labels.push(Label::new("commit", commit.to_string()));
     }
     metrics::gauge!("build_info", labels).set(1.0);
-}
-
-async fn upkeep(store: Arc<Store>, mut stopped: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => store.run_upkeep(),
-            _ = stopped.wait_for(|s| *s) => return,
-        }
-    }
 }

@@ -10,7 +10,7 @@
 // | `builder`, `install`, `telemetry`, `error` | configuration and its checks; `install()` in named steps; the handle and its ordered shutdown; the error |
 // | `admin`, `health` | the admin routes and server; the health checks behind `/healthz` and `/readyz` |
 // | `series` | the one series store every call site records into, the per-metric cap, the exposition |
-// | `catalog`, `label` | the link-time collection of declared metrics; label values and label sets |
+// | `catalog`, `contract`, `label` | the link-time collection of declared metrics; the committed contract tests check it against; label values and label sets |
 // | `site`, `http`, `declared` | what `#[observe]`, `#[traced_handler]` and `metrics!` call at run time |
 // | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
@@ -19,6 +19,7 @@ mod admin;
 mod builder;
 mod catalog;
 pub mod context;
+pub mod contract;
 mod declared;
 mod error;
 mod global;
@@ -38,7 +39,7 @@ pub mod trace_context;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use admin::PROMETHEUS_CONTENT_TYPE;
+pub use admin::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
 pub use builder::{COMMIT_ENV_VARS, DEFAULT_ADMIN_ADDR, TelemetryBuilder};
 pub use catalog::{
     Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
@@ -47,7 +48,7 @@ pub use error::Error;
 pub use health::{CheckResult, HealthReport};
 pub use label::{LabelStr, LabelValue, Labels};
 pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
-pub use series::{DEFAULT_BUCKETS, OVERFLOW_VALUE};
+pub use series::{DEFAULT_BUCKETS, ExpositionFormat, OVERFLOW_VALUE};
 pub use signal::shutdown_signal;
 pub use site::Outcome;
 pub use telemetry::Telemetry;

@@ -23,6 +23,12 @@ pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};
 pub use crate::site::{Guard, Outcome, Site, SiteInfo};
 
+/// Makes `cx` the context code on this thread runs in until the guard drops, as `#[traced_handler]`
+/// does for its body: for the benchmarks of the record path inside a trace.
+pub fn enter_context(cx: crate::context::SpanContext) -> impl Drop {
+    crate::context::enter(cx)
+}
+
 /// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
 /// closure resolve exactly as in the original function.
 #[inline(always)]

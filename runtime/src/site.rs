@@ -15,7 +15,7 @@ use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder};
 use crate::catalog::MetricDecl;
 use crate::global::{self, Installed};
 use crate::label::{Labels, combinations};
-use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Store};
+use crate::series::{self, DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Store};
 
 /// How a call ended; the value of the `result` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,11 +355,17 @@ impl Drop for Guard {
                 clock,
                 start,
             } => {
+                // The clock is read once, if at all. Inside a sampled trace (a `#[traced_handler]`'s,
+                // say) the samples keep its ids as exemplars; elsewhere that is one thread-local read.
+                let mut end = None;
+                let mut now = || *end.get_or_insert_with(|| clock.raw());
+                let traced = series::in_trace(crate::context::current(), &mut now);
                 if let Some(calls) = &handles.calls[outcome as usize] {
-                    calls.add(1);
+                    calls.add(1, traced.as_ref());
                 }
                 if let Some(duration) = &handles.duration {
-                    duration.record_nanos(clock.delta_as_nanos(*start, clock.raw()));
+                    let nanos = clock.delta_as_nanos(*start, now());
+                    duration.record_nanos(nanos, traced.as_ref());
                 }
                 handles.concurrent.decrement(1.0);
             }

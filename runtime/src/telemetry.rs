@@ -13,8 +13,9 @@ use crate::builder::TelemetryBuilder;
 use crate::global;
 use crate::health::HealthReport;
 use crate::logging;
+use crate::series::ExpositionFormat;
 
-/// How long shutdown waits for the admin server and the upkeep task to stop.
+/// How long shutdown waits for the admin server to stop.
 const TASK_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The installed telemetry: owns the admin server. Keep it alive for the life of the program and call
@@ -27,9 +28,9 @@ pub struct Telemetry {
     pub(crate) service_name: String,
     /// Turns true when the application should stop accepting (after the drain delay).
     pub(crate) stopping: watch::Sender<bool>,
-    /// Turns true when the admin server and the upkeep task should stop.
+    /// Turns true when the admin server should stop.
     pub(crate) stop: watch::Sender<bool>,
-    /// Complete when the admin server and the upkeep task have stopped.
+    /// Complete when the admin server has stopped.
     pub(crate) tasks: Vec<oneshot::Receiver<()>>,
     pub(crate) shutdown_delay: Duration,
     pub(crate) shutdown_timeout: Duration,
@@ -54,9 +55,14 @@ impl Telemetry {
         &self.service_name
     }
 
-    /// The `/metrics` body as it would be served now.
+    /// The `/metrics` body as it would be served now, in the Prometheus text format.
     pub fn render(&self) -> String {
-        self.admin.render()
+        self.admin.render(ExpositionFormat::PrometheusText)
+    }
+
+    /// The `/metrics` body as it would be served now in `format`: OpenMetrics shows exemplars.
+    pub fn render_as(&self, format: ExpositionFormat) -> String {
+        self.admin.render(format)
     }
 
     /// The health report as `/healthz` would answer now.

@@ -1,7 +1,8 @@
-//! Helpers shared by the end-to-end tests: real HTTP and the real `promtool`.
+//! Helpers shared by the end-to-end tests: real HTTP, the real `promtool`, the official Python
+//! OpenMetrics parser; and what a test does when a tool it needs is missing.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// GETs a URL over real HTTP; returns status, content type and body.
 pub async fn get(url: &str) -> (u16, String, String) {
@@ -33,7 +34,29 @@ pub fn promtool_check(exposition: &str) -> Option<String> {
 /// printed. When promtool cannot run: with `CI` set (to anything) that is a failure; otherwise the
 /// reason is written where `cargo test` shows it and the caller skips its check (`None`).
 pub fn promtool(args: &[&str], stdin: Option<&str>) -> Option<(bool, String)> {
-    let child = Command::new("promtool")
+    match run("promtool", args, stdin) {
+        Ok(out) => Some((
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )),
+        Err(e) => {
+            unavailable(
+                &format!("`promtool {}`", args.join(" ")),
+                &format!("cannot run `promtool` ({e})"),
+                PROMETHEUS_INSTALL,
+            );
+            None
+        }
+    }
+}
+
+/// Runs `program` with `args`, writing `stdin` to it, and waits for it.
+fn run(program: &str, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
+    let mut child = Command::new(program)
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -42,37 +65,90 @@ pub fn promtool(args: &[&str], stdin: Option<&str>) -> Option<(bool, String)> {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "promtool is required when `CI` is set: cannot run `promtool` ({e}); install Debian's `prometheus` package"
-            )
-        }
-        Err(e) => {
-            skip(&format!(
-                "`promtool {}`: cannot run `promtool` ({e}); install Debian's `prometheus` package, or set `CI` to make this a failure",
-                args.join(" ")
-            ));
-            return None;
-        }
-    };
+        .spawn()?;
     if let Some(input) = stdin {
         child
             .stdin
             .take()
             .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write to promtool");
+            .write_all(input.as_bytes())?;
     }
-    let out = child.wait_with_output().expect("promtool runs");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    child.wait_with_output()
+}
+
+/// How to install `promtool` and the `prometheus` server.
+pub const PROMETHEUS_INSTALL: &str = "install Debian's `prometheus` package";
+
+/// How to install the official Python OpenMetrics parser.
+pub const PYTHON_PARSER_INSTALL: &str =
+    "install the Python package `prometheus-client` (`python3 -m pip install prometheus-client`)";
+
+/// A tool `check` needs cannot run (`why`): with `CI` set (to anything) that is a failure; otherwise the
+/// check is skipped and says so (see [`skip`]).
+pub fn unavailable(check: &str, why: &str, install: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{check} is required when `CI` is set: {why}; {install}");
+    }
+    skip(&format!(
+        "{check}: {why}; {install}, or set `CI` to make this a failure"
+    ));
+}
+
+/// Parses an OpenMetrics exposition with the official Python parser
+/// (`prometheus_client.openmetrics.parser`) and returns what it read, as JSON: one object per family
+/// (`name`, `type`, `unit`, `help`) with its `samples` (`name`, `labels`, `value`, and `exemplar`:
+/// `labels`, `value`, `timestamp`, or null; infinities and NaN as the strings `inf`, `-inf`, `nan`).
+/// Panics with the parser's message when it rejects the text. `None` when Python or the parser cannot
+/// run (see [`unavailable`]).
+pub fn openmetrics_parse(exposition: &str) -> Option<serde_json::Value> {
+    const SCRIPT: &str = r#"
+import json, math, sys
+try:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+except ImportError as e:
+    print(e, file=sys.stderr)
+    sys.exit(3)
+def number(v):
+    v = float(v)
+    return v if math.isfinite(v) else str(v)
+families = []
+for f in text_string_to_metric_families(sys.stdin.read()):
+    samples = []
+    for s in f.samples:
+        e = s.exemplar
+        samples.append({
+            "name": s.name, "labels": s.labels, "value": number(s.value),
+            "exemplar": None if e is None else {
+                "labels": e.labels, "value": number(e.value),
+                "timestamp": None if e.timestamp is None else number(e.timestamp),
+            },
+        })
+    families.append({"name": f.name, "type": f.type, "unit": f.unit, "help": f.documentation, "samples": samples})
+print(json.dumps(families))
+"#;
+    const CHECK: &str = "the OpenMetrics parser check";
+    let out = match run("python3", &["-c", SCRIPT], Some(exposition)) {
+        Ok(out) => out,
+        Err(e) => {
+            unavailable(
+                CHECK,
+                &format!("cannot run `python3` ({e})"),
+                PYTHON_PARSER_INSTALL,
+            );
+            return None;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(3) {
+        let why = format!("python3 cannot import the parser ({})", stderr.trim());
+        unavailable(CHECK, &why, PYTHON_PARSER_INSTALL);
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "the official OpenMetrics parser rejects the exposition:\n{stderr}\n--- exposition ---\n{exposition}"
     );
-    Some((out.status.success(), printed))
+    Some(serde_json::from_slice(&out.stdout).expect("the parser's summary is JSON"))
 }
 
 /// Says why a check is skipped, on the process' stderr: libtest captures `eprintln!` of a passing test,

@@ -211,7 +211,9 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         *statuses.entry(r.status().as_u16()).or_default() += 1;
     }
-    // One request continuing a caller's trace: its response header and its log line share the trace id.
+    // One request continuing a caller's trace: its response header and its log line share the trace id,
+    // and (a bucket keeps one exemplar per 100 ms, so after a pause) its metrics' exemplars too.
+    tokio::time::sleep(Duration::from_millis(110)).await;
     let traced = client
         .post(format!("{base}/orders"))
         .header(
@@ -232,6 +234,13 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
 
     let metrics = client
         .get(format!("http://{admin}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let openmetrics = client
+        .get(format!("http://{admin}/metrics"))
+        .header("accept", "application/openmetrics-text;version=1.0.0")
         .send()
         .await?
         .text()
@@ -280,10 +289,28 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     {
         println!("{line}");
     }
+    // The OpenMetrics scrape: the traced request's exemplars, the trace id of its `traceparent`.
+    let trace_id = traceparent.split('-').nth(1).unwrap_or("-");
+    println!("\n--- /metrics as OpenMetrics (the traced request's exemplars) ---");
+    let families = ["http_request", "shop_order"];
+    let exemplars: Vec<&str> = openmetrics
+        .lines()
+        .filter(|l| {
+            let family = |f: &&str| {
+                l.starts_with(f)
+                    || l.strip_prefix("# TYPE ")
+                        .or_else(|| l.strip_prefix("# UNIT "))
+                        .is_some_and(|rest| rest.starts_with(f))
+            };
+            families.iter().any(family) && (l.starts_with('#') || l.contains(trace_id))
+        })
+        .collect();
+    for line in &exemplars {
+        println!("{line}");
+    }
     println!("\n--- /healthz ({health_status}) ---\n{health_body}");
     let text = String::from_utf8(logs.lock().map_err(|_| "log buffer")?.clone())?;
     // The log line written while serving the traced request: the trace id of its `traceparent`.
-    let trace_id = traceparent.split('-').nth(1).unwrap_or("-");
     let log_line = text
         .lines()
         .find(|l| l.contains("placing order") && l.contains(trace_id))
@@ -297,6 +324,8 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         && metrics.contains("shop_items_sold_total{region=\"eu\"}")
         && metrics.contains("shop_stock_items{product=\"kettle\"}")
         && metrics.contains("shop_order_value_euros_count{region=\"eu\"}")
+        && exemplars.iter().any(|l| l.contains(" # {trace_id="))
+        && openmetrics.ends_with("# EOF\n")
         && log_line.contains("\"trace_id\"");
     if !ok {
         return Err("selftest: something is missing above".into());

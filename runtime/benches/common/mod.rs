@@ -44,7 +44,9 @@ pub(crate) fn print_table(group: &str, base: &str, names: &[&str], extra: Option
         let Some(ns) = mean_ns(group, name) else {
             continue;
         };
-        let time = if ns >= 1000.0 {
+        let time = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else if ns >= 1000.0 {
             format!("{:.2} µs", ns / 1000.0)
         } else {
             format!("{ns:.1} ns")

@@ -8,20 +8,20 @@
 //!   refused (the call site gets a series that is not exported), counted in
 //!   `mvi_series_shape_conflicts_total{metric}` and logged once per metric.
 //!
-//! Counters and histograms are kept here in plain atomics ([`NativeCounter`], [`FixedHistogram`]);
-//! gauges are handed to `metrics-exporter-prometheus`, which keeps and renders them. Gauges read at
-//! scrape time are read by the [`ReadAtScrape`] function `install` sets, and rendered as they are read.
+//! Every kind is kept here in plain atomics ([`NativeCounter`], [`NativeGauge`], [`FixedHistogram`]) and
+//! rendered by `render.rs`, in the Prometheus text format or in OpenMetrics. Gauges read at scrape time
+//! are read by the [`ReadAtScrape`] function `install` sets, and rendered as they are read.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use metrics::{Gauge, Key, KeyName, Label, Metadata, Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use super::buckets::DEFAULT_BUCKETS;
 use super::label_sets::OVERFLOW_VALUE;
-use super::native::{FixedHistogram, NativeCounter};
-use super::render;
+use super::native::{FixedHistogram, NativeCounter, NativeGauge};
+use super::render::{self, Description, ExpositionFormat};
 
 /// Counts calls recorded under `__overflow__`, by metric.
 pub(crate) const OVERFLOW_METRIC: &str = "mvi_series_overflow_total";
@@ -57,7 +57,7 @@ pub(crate) type ReadAtScrape = fn(&Store) -> Vec<ReadFamily>;
 enum Series {
     Counter(Arc<NativeCounter>),
     Histogram(Arc<FixedHistogram>),
-    Gauge(Gauge),
+    Gauge(Arc<NativeGauge>),
 }
 
 /// What the store tracks per metric name.
@@ -69,31 +69,26 @@ struct Family {
     shape_conflict_logged: bool,
 }
 
-static META: Metadata<'static> =
-    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
-
 /// Every series of the process, by key.
 #[derive(Debug)]
 pub(crate) struct Store {
-    exporter: PrometheusRecorder,
-    exporter_handle: PrometheusHandle,
     limits: Limits,
     series: RwLock<HashMap<Key, Series>>,
     families: Mutex<HashMap<String, Family>>,
-    help: RwLock<HashMap<String, String>>,
+    descriptions: RwLock<HashMap<String, Description>>,
+    /// The length of the last exposition, by format: the next one's starting capacity.
+    rendered_len: [AtomicUsize; 2],
     read_at_scrape: OnceLock<ReadAtScrape>,
 }
 
 impl Store {
     pub(crate) fn new(limits: Limits) -> Store {
-        let exporter = PrometheusBuilder::new().build_recorder();
         Store {
-            exporter_handle: exporter.handle(),
-            exporter,
             limits,
             series: RwLock::default(),
             families: Mutex::default(),
-            help: RwLock::default(),
+            descriptions: RwLock::default(),
+            rendered_len: Default::default(),
             read_at_scrape: OnceLock::new(),
         }
     }
@@ -161,12 +156,10 @@ impl Store {
         }
     }
 
-    /// A gauge series, kept by the exporter.
+    /// A gauge series.
     pub(crate) fn gauge(&self, key: &Key) -> Gauge {
-        match self.get_or_insert(key, || {
-            Series::Gauge(self.exporter.register_gauge(key, &META))
-        }) {
-            Series::Gauge(g) => g,
+        match self.get_or_insert(key, || Series::Gauge(Arc::default())) {
+            Series::Gauge(g) => Gauge::from_arc(g),
             _ => Gauge::noop(),
         }
     }
@@ -200,7 +193,7 @@ impl Store {
             OVERFLOW_METRIC,
             vec![Label::new("metric", metric.to_string())],
         );
-        self.counter(&key).add(1);
+        self.counter(&key).add(1, None);
     }
 
     fn shape_conflict(&self, key: &Key, kept: &[f64], refused: &[f64]) {
@@ -226,7 +219,7 @@ impl Store {
             SHAPE_CONFLICT_METRIC,
             vec![Label::new("metric", metric.to_string())],
         );
-        self.counter(&key).add(1);
+        self.counter(&key).add(1, None);
     }
 
     /// The series of a key registered through the `metrics` facade (the application's own
@@ -255,42 +248,45 @@ impl Store {
         self.get_or_insert(&overflow, || make(&overflow))
     }
 
-    fn describe(&self, name: &str, help: &str) {
-        let mut all = self.help.write().unwrap_or_else(|e| e.into_inner());
-        all.entry(render::sanitize_name(name))
-            .or_insert_with(|| help.to_string());
+    /// Keeps the first HELP text and unit (`seconds`, `euros`) given for a metric.
+    pub(crate) fn describe(&self, name: &str, unit: Option<&'static str>, help: &str) {
+        let mut all = self.descriptions.write().unwrap_or_else(|e| e.into_inner());
+        let description = all.entry(render::sanitize_name(name)).or_default();
+        description.help.get_or_insert_with(|| help.to_string());
+        if description.unit.is_none() {
+            description.unit = unit.filter(|u| !u.is_empty());
+        }
     }
 
-    /// The whole exposition: the exporter's gauges, then the counters and histograms kept here.
-    pub(crate) fn render(&self) -> String {
+    /// The whole exposition, in `format`.
+    pub(crate) fn render(&self, format: ExpositionFormat) -> String {
         // Read before any lock is taken: a reader may record an overflow here.
         let read = self.read_at_scrape.get().map(|read| read(self));
-        let mut out = self.exporter_handle.render();
-        let help = self.help.read().unwrap_or_else(|e| e.into_inner());
+        let descriptions = self.descriptions.read().unwrap_or_else(|e| e.into_inner());
         let series = self.read();
-        render::counters(
-            &mut out,
-            &help,
-            series.iter().filter_map(|(k, s)| match s {
-                Series::Counter(c) => Some((k, &**c)),
-                _ => None,
-            }),
+        let rendered_len = &self.rendered_len[format as usize];
+        let text = render::render(
+            format,
+            rendered_len.load(Ordering::Relaxed) + 4096,
+            render::Series {
+                gauges: series.iter().filter_map(|(k, s)| match s {
+                    Series::Gauge(g) => Some((k, &**g)),
+                    _ => None,
+                }),
+                counters: series.iter().filter_map(|(k, s)| match s {
+                    Series::Counter(c) => Some((k, &**c)),
+                    _ => None,
+                }),
+                histograms: series.iter().filter_map(|(k, s)| match s {
+                    Series::Histogram(h) => Some((k, &**h)),
+                    _ => None,
+                }),
+                read: read.as_deref().unwrap_or_default(),
+                descriptions: &descriptions,
+            },
         );
-        render::histograms(
-            &mut out,
-            &help,
-            series.iter().filter_map(|(k, s)| match s {
-                Series::Histogram(h) => Some((k, &**h)),
-                _ => None,
-            }),
-        );
-        render::read_gauges(&mut out, read.as_deref().unwrap_or_default());
-        out
-    }
-
-    /// Lets the exporter drop what it buffers; runs on a timer so memory stays bounded.
-    pub(crate) fn run_upkeep(&self) {
-        self.exporter_handle.run_upkeep();
+        rendered_len.store(text.len(), Ordering::Relaxed);
+        text
     }
 
     fn facade_bounds(&self, name: &str) -> &'static [f64] {
@@ -302,18 +298,23 @@ impl Store {
     }
 }
 
+/// A `metrics` unit as OpenMetrics names it in `# UNIT`; none for a count.
+fn unit_name(unit: Option<Unit>) -> Option<&'static str> {
+    unit.filter(|u| *u != Unit::Count).map(|u| u.as_str())
+}
+
 /// The store seen through the `metrics` facade.
 impl Recorder for Store {
-    fn describe_counter(&self, key: KeyName, _unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), &description);
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
     fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
-        self.exporter.describe_gauge(key, unit, description);
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
-    fn describe_histogram(&self, key: KeyName, _unit: Option<Unit>, description: SharedString) {
-        self.describe(key.as_str(), &description);
+    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key.as_str(), unit_name(unit), &description);
     }
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> metrics::Counter {
@@ -324,10 +325,8 @@ impl Recorder for Store {
     }
 
     fn register_gauge(&self, key: &Key, _metadata: &Metadata<'_>) -> Gauge {
-        match self.register(key, |k| {
-            Series::Gauge(self.exporter.register_gauge(k, &META))
-        }) {
-            Series::Gauge(g) => g,
+        match self.register(key, |_| Series::Gauge(Arc::default())) {
+            Series::Gauge(g) => Gauge::from_arc(g),
             _ => Gauge::noop(),
         }
     }
