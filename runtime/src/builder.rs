@@ -124,7 +124,8 @@ impl TelemetryBuilder {
 
     /// The commit the service was built from, for `build_info` (default: the first set of
     /// [`COMMIT_ENV_VARS`], else none, and `build_info` has no `commit` label). Pass what your build
-    /// knows, like `option_env!("GIT_COMMIT").unwrap_or_default()`; an empty value counts as unknown.
+    /// knows, like `option_env!("VERGEN_GIT_SHA").unwrap_or_default()`; an empty value counts as not
+    /// given.
     pub fn service_commit(mut self, commit: impl Into<String>) -> Self {
         self.service_commit = Some(commit.into());
         self
@@ -312,10 +313,10 @@ impl TelemetryBuilder {
         Ok(Config {
             service_name: self.service_name.unwrap_or_else(default_service_name),
             service_version: self.service_version.unwrap_or_else(|| "unknown".into()),
-            service_commit: match self.service_commit {
-                Some(commit) => Some(commit).filter(|c| !c.trim().is_empty()),
-                None => COMMIT_ENV_VARS.iter().find_map(|name| env(name)),
-            },
+            service_commit: self
+                .service_commit
+                .filter(|commit| !commit.trim().is_empty())
+                .or_else(|| COMMIT_ENV_VARS.iter().find_map(|name| env(name))),
             admin_addr,
             max_series: self.max_series,
             buckets,
