@@ -125,7 +125,8 @@ pub mod shop {
             f: impl FnOnce(&mut Connection) -> Result<T, ShopError> + Send + 'static,
         ) -> Result<T, ShopError> {
             let db = self.db.clone();
-            tokio::task::spawn_blocking(move || {
+            // In the caller's trace: a log line in `f` carries its trace_id.
+            mvi::spawn_blocking(move || {
                 let mut db = db
                     .lock()
                     .map_err(|_| ShopError::Db("connection lock poisoned".into()))?;
@@ -162,7 +163,8 @@ pub mod shop {
         }
     }
 
-    #[mvi::observe]
+    // Every method in a child span of the request (`span`), with its own metrics.
+    #[mvi::observe(span)]
     impl Shop {
         /// Every product with its stock.
         pub async fn products(&self) -> Result<Vec<(i64, String, i64)>, ShopError> {
@@ -256,6 +258,113 @@ pub mod shop {
                 })
             })
             .await
+        }
+    }
+}
+
+pub mod payments {
+    //! The client of the payments service: reqwest through mvi's middleware, so each charge is a
+    //! client span, carries `traceparent` to the payments service, and is counted in
+    //! `http_client_requests_total`.
+
+    use std::fmt;
+    use std::time::Duration;
+
+    use reqwest_middleware::ClientWithMiddleware;
+    use serde::{Deserialize, Serialize};
+
+    /// What the payments service is asked to charge.
+    #[derive(Debug, Deserialize, Serialize)]
+    pub struct Charge {
+        /// The order paid for.
+        pub order_id: i64,
+        /// How much, in cents.
+        pub cents: i64,
+    }
+
+    /// What it answers.
+    #[derive(Debug, Deserialize, Serialize)]
+    pub struct Receipt {
+        /// The order paid for.
+        pub order_id: i64,
+        /// How much was charged, in cents.
+        pub cents: i64,
+    }
+
+    /// A charge that did not go through.
+    #[derive(Debug)]
+    pub enum PaymentError {
+        /// The call failed: no answer, or an answer that is not a receipt.
+        Call(reqwest_middleware::Error),
+        /// The service answered with an error status.
+        Status(u16),
+    }
+
+    impl fmt::Display for PaymentError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                PaymentError::Call(e) => write!(f, "payments call failed: {e}"),
+                PaymentError::Status(s) => write!(f, "payments answered {s}"),
+            }
+        }
+    }
+
+    impl std::error::Error for PaymentError {}
+
+    impl From<reqwest_middleware::Error> for PaymentError {
+        fn from(e: reqwest_middleware::Error) -> Self {
+            PaymentError::Call(e)
+        }
+    }
+
+    impl From<reqwest::Error> for PaymentError {
+        fn from(e: reqwest::Error) -> Self {
+            PaymentError::Call(e.into())
+        }
+    }
+
+    /// The payments service at `base` (`POST {base}/charge`).
+    #[derive(Clone, Debug)]
+    pub struct Payments {
+        client: ClientWithMiddleware,
+        base: String,
+    }
+
+    impl Payments {
+        /// A client of the service at `base`, with mvi's middleware.
+        pub fn new(base: impl Into<String>) -> Payments {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default();
+            Payments {
+                client: reqwest_middleware::ClientBuilder::new(client)
+                    .with(mvi::client::Middleware::new())
+                    .build(),
+                base: base.into().trim_end_matches('/').to_string(),
+            }
+        }
+
+        /// Where the service is.
+        pub fn base(&self) -> &str {
+            &self.base
+        }
+    }
+
+    #[mvi::observe(span)]
+    impl Payments {
+        /// Charges an order.
+        pub async fn charge(&self, order_id: i64, cents: i64) -> Result<Receipt, PaymentError> {
+            let response = self
+                .client
+                .post(format!("{}/charge", self.base))
+                .json(&Charge { order_id, cents })
+                .send()
+                .await?;
+            if !response.status().is_success() {
+                return Err(PaymentError::Status(response.status().as_u16()));
+            }
+            Ok(response.json().await?)
         }
     }
 }

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 #[test]
-fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
+fn selftest_prints_metrics_health_and_the_log_lines_of_both_hops_and_exits_zero() {
     let out = Command::new(env!("CARGO_BIN_EXE_demo"))
         .arg("--selftest")
         .output()
@@ -20,7 +20,8 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
         "--- /metrics (excerpt) ---",
         "--- /metrics as OpenMetrics (the traced request's exemplars) ---",
         "--- /healthz (200 OK) ---",
-        "--- the log line of the traced request ---",
+        "--- the log lines of the traced request: the shop, then the payments service ---",
+        "one trace across both hops: 4bf92f3577b34da6a3ce929d0e0e4736 (shop log, payments log, response traceparent)\n",
         "selftest ok",
     ] {
         assert!(
@@ -67,15 +68,24 @@ fn selftest_prints_metrics_health_and_a_log_line_and_exits_zero() {
         value(r#"shop_order_value_euros_count{region="eu"}"#) > 0.0,
         "{stdout}"
     );
-    let log_line = stdout
+    let mut hops = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("--- the log line"))
-        .nth(1)
-        .unwrap();
-    let log: serde_json::Value = serde_json::from_str(log_line).unwrap();
+        .skip_while(|l| !l.starts_with("--- the log lines"))
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap());
+    let (log, payments) = (hops.next().unwrap(), hops.next().unwrap());
     assert_eq!(log["msg"], "placing order");
     assert_eq!(log["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(log["request_id"], "selftest-1");
+    // The second hop, the payments service called over HTTP, continues the same trace in a span of
+    // its own.
+    assert_eq!(payments["msg"], "charging");
+    assert_eq!(payments["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_ne!(payments["span_id"], log["span_id"]);
+    assert!(
+        stdout.contains(r#"http_client_requests_total{method="POST",server_address="127.0.0.1",status="200",error_type=""}"#),
+        "{stdout}"
+    );
     let traceparent = stdout
         .lines()
         .find_map(|l| l.strip_prefix("response traceparent: "))

@@ -19,9 +19,10 @@
 //! ratio to `bare`, and overhead over `bare`.
 
 mod common;
+#[path = "common/mvi_runtime.rs"]
+mod mvi_runtime;
 
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -91,15 +92,7 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = rt.enter();
-    let builder = mvi::Telemetry::builder().log_output(mvi::LogOutput::Writer(Arc::new(
-        Mutex::new(std::io::sink()),
-    )));
-    common::run(builder, |c| benches(c, &rt));
+    mvi_runtime::run(None, benches);
 
     common::print_table(
         GROUP,

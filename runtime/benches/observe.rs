@@ -12,6 +12,10 @@
 //! - `observe_default_sampled_trace`, `observe_default_unsampled_trace`: `observe_default` inside a
 //!   trace context, as in a `#[traced_handler]`: sampled, the counter and the bucket offer exemplars;
 //!   unsampled, they do not.
+//! - `observe_span`: `#[mvi::observe(span)]`, the metrics and a child span with mvi's context;
+//!   `tracing_instrument`: `#[tracing::instrument]` alone (a span, no metrics);
+//!   `observe_and_instrument`: `#[mvi::observe]` under `#[tracing::instrument]`, what one writes
+//!   without the `span` option. All three under mvi's subscriber (JSON logs), outside any request.
 //!
 //! `cargo bench -p mvi --bench observe` prints criterion's report, then one table of ratios to `floor`.
 
@@ -60,6 +64,25 @@ fn observed_enum(x: u64, region: Region) -> u64 {
 #[mvi::observe(counter(name = "bench_string_calls_total"), histogram(name = "bench_string_duration_seconds"), labels(tenant = tenant))]
 #[inline(never)]
 fn observed_string(x: u64, tenant: &str) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[mvi::observe(span)]
+#[inline(never)]
+fn observed_span(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument]
+#[inline(never)]
+fn instrumented(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument]
+#[mvi::observe]
+#[inline(never)]
+fn observed_instrumented(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -165,8 +188,9 @@ fn benches(c: &mut Criterion) {
             span_id: mvi::trace_context::SpanId(0x00f0_67aa_0ba9_02b7),
             flags,
         };
-        let _in_trace = mvi::__private::enter_context(cx);
-        group.bench_function(name, |b| b.iter(|| observed(black_box(7))));
+        mvi::__private::in_context(cx, || {
+            group.bench_function(name, |b| b.iter(|| observed(black_box(7))));
+        });
     }
     group.bench_function("observe_static_labels", |b| {
         b.iter(|| observed_static(black_box(7)))
@@ -189,6 +213,13 @@ fn benches(c: &mut Criterion) {
             observed_string(black_box(7), &tenants[i])
         })
     });
+    group.bench_function("observe_span", |b| b.iter(|| observed_span(black_box(7))));
+    group.bench_function("tracing_instrument", |b| {
+        b.iter(|| instrumented(black_box(7)))
+    });
+    group.bench_function("observe_and_instrument", |b| {
+        b.iter(|| observed_instrumented(black_box(7)))
+    });
     group.finish();
 }
 
@@ -210,6 +241,9 @@ fn main() {
             "observe_static_labels",
             "observe_enum_labels",
             "observe_string_labels",
+            "observe_span",
+            "tracing_instrument",
+            "observe_and_instrument",
         ],
         None,
     );

@@ -79,10 +79,7 @@ fn main() {
         span_id: mvi::trace_context::SpanId(0x00f0_67aa_0ba9_02b7),
         flags: 0x01,
     };
-    {
-        let _in_trace = mvi::__private::enter_context(cx);
-        metrics::with_recorder(record);
-    }
+    mvi::__private::in_context(cx, || metrics::with_recorder(record));
     let exporter = PrometheusBuilder::new()
         .set_buckets(mvi::DEFAULT_BUCKETS)
         .expect("buckets")

@@ -7,6 +7,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::trace_context::{FLAG_SAMPLED, SpanId, TraceId};
@@ -31,6 +32,9 @@ impl SpanContext {
 
 thread_local! {
     static CURRENT: Cell<Option<SpanContext>> = const { Cell::new(None) };
+    /// What travels with the current context besides its ids: kept apart so that [`current`] stays one
+    /// copy of a small `Copy` value.
+    static EXTRA: Cell<Extra> = const { Cell::new(Extra::NONE) };
 }
 
 /// The context code on this thread runs in, if any.
@@ -39,19 +43,65 @@ pub fn current() -> Option<SpanContext> {
     CURRENT.with(Cell::get)
 }
 
-/// Makes `cx` current until the guard drops, which restores what was current before.
+/// The W3C `tracestate` of the current trace, as the caller sent it, if any.
+pub fn tracestate() -> Option<Arc<str>> {
+    EXTRA.with(|e| {
+        let extra = e.take();
+        let state = extra.tracestate.clone();
+        e.set(extra);
+        state
+    })
+}
+
+/// What goes with a [`SpanContext`]: its `tracestate`, and whether the span is remote.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Extra {
+    pub(crate) tracestate: Option<Arc<str>>,
+    pub(crate) remote: bool,
+}
+
+impl Extra {
+    const NONE: Extra = Extra {
+        tracestate: None,
+        remote: false,
+    };
+
+    /// The current one, cloned.
+    pub(crate) fn current() -> Extra {
+        EXTRA.with(|e| {
+            let extra = e.take();
+            let copy = extra.clone();
+            e.set(extra);
+            copy
+        })
+    }
+}
+
+/// Makes `cx` (with `extra`, moved in, not cloned) current until the guard drops, which restores what
+/// was current before and moves `extra` back.
 #[must_use = "the context is current until the guard drops"]
-pub(crate) fn enter(cx: SpanContext) -> Entered {
-    Entered(CURRENT.with(|c| c.replace(Some(cx))))
+pub(crate) fn enter(cx: Option<SpanContext>, extra: &mut Extra) -> Entered<'_> {
+    let previous = CURRENT.with(|c| c.replace(cx));
+    let previous_extra = EXTRA.with(|e| e.replace(std::mem::take(extra)));
+    Entered {
+        previous,
+        previous_extra,
+        slot: extra,
+    }
 }
 
 /// Restores the previous context when dropped.
 #[derive(Debug)]
-pub(crate) struct Entered(Option<SpanContext>);
+pub(crate) struct Entered<'a> {
+    previous: Option<SpanContext>,
+    previous_extra: Extra,
+    slot: &'a mut Extra,
+}
 
-impl Drop for Entered {
+impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
+        CURRENT.with(|c| c.set(self.previous));
+        *self.slot = EXTRA.with(|e| e.replace(std::mem::take(&mut self.previous_extra)));
     }
 }
 
@@ -61,13 +111,14 @@ pin_project_lite::pin_project! {
     pub(crate) struct WithContext<F> {
         #[pin]
         inner: F,
-        cx: SpanContext,
+        cx: Option<SpanContext>,
+        extra: Extra,
     }
 }
 
 impl<F> WithContext<F> {
-    pub(crate) fn new(inner: F, cx: SpanContext) -> Self {
-        WithContext { inner, cx }
+    pub(crate) fn new(inner: F, cx: Option<SpanContext>, extra: Extra) -> Self {
+        WithContext { inner, cx, extra }
     }
 }
 
@@ -76,8 +127,98 @@ impl<F: Future> Future for WithContext<F> {
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _entered = enter(*this.cx);
+        let _entered = enter(*this.cx, this.extra);
         this.inner.poll(task)
+    }
+}
+
+/// A trace context taken somewhere to run code in elsewhere: captured with [`capture`] (the current
+/// context and `tracing` span, for a task or a thread), or extracted from a request's or a message's
+/// headers with [`propagation::extract`](crate::propagation::extract) (a remote parent, for a
+/// consumer or a job that continues the sender's trace).
+///
+/// ```
+/// let here = mvi::context::capture();
+/// let worker = std::thread::spawn(move || here.in_scope(|| tracing::info!("same trace_id as the caller")));
+/// worker.join().unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Carried {
+    cx: Option<SpanContext>,
+    extra: Extra,
+    span: tracing::Span,
+}
+
+/// What `#[observe(span(parent = ...))]` takes: a [`Carried`] context, or `Option<Carried>` as
+/// [`propagation::extract`](crate::propagation::extract) returns it (`None` starts a new trace).
+#[diagnostic::on_unimplemented(
+    message = "`span(parent = ...)` takes an `Option<mvi::context::Carried>` (as `mvi::propagation::extract` returns) or a `Carried`, not `{Self}`",
+    label = "not a parent context"
+)]
+pub trait IntoParent {
+    /// The parent, if any.
+    fn into_parent(self) -> Option<Carried>;
+}
+
+impl IntoParent for Carried {
+    fn into_parent(self) -> Option<Carried> {
+        Some(self)
+    }
+}
+
+impl IntoParent for Option<Carried> {
+    fn into_parent(self) -> Option<Carried> {
+        self
+    }
+}
+
+/// The current context and `tracing` span, to carry into a task, a thread or a callback.
+pub fn capture() -> Carried {
+    Carried {
+        cx: current(),
+        extra: Extra::current(),
+        span: tracing::Span::current(),
+    }
+}
+
+impl Carried {
+    /// A remote parent: another process' span, as a `traceparent` header names it.
+    pub(crate) fn remote(cx: SpanContext, tracestate: Option<Arc<str>>) -> Carried {
+        Carried {
+            cx: Some(cx),
+            extra: Extra {
+                tracestate,
+                remote: true,
+            },
+            span: tracing::Span::none(),
+        }
+    }
+
+    /// The trace and span it carries, if any.
+    pub fn span_context(&self) -> Option<SpanContext> {
+        self.cx
+    }
+
+    /// Its `tracestate`, if any.
+    pub fn tracestate(&self) -> Option<&str> {
+        self.extra.tracestate.as_deref()
+    }
+
+    pub(crate) fn parts(&self) -> (Option<SpanContext>, &Extra) {
+        (self.cx, &self.extra)
+    }
+
+    /// Runs `f` in this context: `mvi::context::current()`, outgoing headers, new spans and log lines
+    /// inside see it.
+    pub fn in_scope<R>(mut self, f: impl FnOnce() -> R) -> R {
+        let _entered = enter(self.cx, &mut self.extra);
+        self.span.in_scope(f)
+    }
+
+    /// Runs a future in this context: it is current during every poll.
+    pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
+        use tracing::Instrument as _;
+        WithContext::new(future, self.cx, self.extra).instrument(self.span)
     }
 }
 
@@ -96,16 +237,30 @@ mod tests {
             span_id: SpanId(3),
             ..outer
         };
+        let (mut outer_extra, mut inner_extra) = (
+            Extra {
+                tracestate: Some("a=1".into()),
+                remote: true,
+            },
+            Extra::default(),
+        );
         assert_eq!(current(), None);
         {
-            let _a = enter(outer);
+            let _a = enter(Some(outer), &mut outer_extra);
             assert_eq!(current(), Some(outer));
+            assert_eq!(tracestate().as_deref(), Some("a=1"));
+            assert!(Extra::current().remote);
             {
-                let _b = enter(inner);
+                let _b = enter(Some(inner), &mut inner_extra);
                 assert_eq!(current(), Some(inner));
+                assert_eq!(tracestate(), None);
+                assert!(!Extra::current().remote);
             }
             assert_eq!(current(), Some(outer));
+            assert_eq!(tracestate().as_deref(), Some("a=1"));
         }
         assert_eq!(current(), None);
+        assert_eq!(tracestate(), None);
+        assert_eq!(outer_extra.tracestate.as_deref(), Some("a=1"));
     }
 }

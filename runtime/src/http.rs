@@ -19,7 +19,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
-use crate::context::{SpanContext, WithContext};
+use crate::context::{Extra, SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
@@ -216,14 +216,7 @@ impl HandlerSite {
     }
 
     fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
-        let key = |decl: &MetricDecl| {
-            let labels = LABELS
-                .iter()
-                .zip(values)
-                .map(|(k, v)| Label::new(*k, v.to_string()))
-                .collect::<Vec<_>>();
-            Key::from_parts(decl.name, labels)
-        };
+        let key = |decl: &MetricDecl| crate::label::key(decl.name, &LABELS, values);
         RedSeries {
             requests: store.counter(&key(self.requests)),
             duration: store.histogram(&key(self.duration), self.duration.buckets),
@@ -257,7 +250,16 @@ impl InFlight {
     /// Runs the handler's body inside the server span; a panic becomes a 500 response.
     pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
         let cx = self.context();
-        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), cx)
+        // The caller's `tracestate` goes on with the trace, into outgoing calls.
+        let extra = Extra {
+            tracestate: self
+                .request
+                .parent
+                .as_ref()
+                .and_then(|(_, s)| s.as_deref().map(Arc::from)),
+            remote: false,
+        };
+        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
             .instrument(self.span.clone())
             .await;
         let outcome = outcome.map_err(|payload| {

@@ -242,6 +242,16 @@ impl LabelValue for http::StatusCode {
     }
 }
 
+/// The key of metric `name` with these label names and values, in order.
+pub(crate) fn key(name: &'static str, names: &[&'static str], values: &[&str]) -> metrics::Key {
+    let labels = names
+        .iter()
+        .zip(values)
+        .map(|(k, v)| metrics::Label::new(*k, v.to_string()))
+        .collect::<Vec<_>>();
+    metrics::Key::from_parts(name, labels)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,11 +13,13 @@
 // | `catalog`, `contract`, `label` | the link-time collection of declared metrics; the committed contract tests check it against; label values and label sets |
 // | `site`, `http`, `declared` | what `#[observe]`, `#[traced_handler]` and `metrics!` call at run time |
 // | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
+// | `span`, `propagation`, `client`, `task` | `#[observe(span)]`'s child spans; the context into and out of any carrier; outgoing HTTP calls (reqwest middleware, tower layer); spawning in the current context |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
 // | `__private` | what generated code calls; not a stable API |
 mod admin;
 mod builder;
 mod catalog;
+pub mod client;
 pub mod context;
 pub mod contract;
 mod declared;
@@ -29,9 +31,12 @@ mod install;
 mod label;
 mod logging;
 mod otel;
+pub mod propagation;
 mod series;
 mod signal;
 mod site;
+mod span;
+mod task;
 mod telemetry;
 pub mod trace_context;
 
@@ -51,6 +56,7 @@ pub use logging::{DEFAULT_FILTER as DEFAULT_LOG_FILTER, LogOutput};
 pub use series::{DEFAULT_BUCKETS, ExpositionFormat, OVERFLOW_VALUE};
 pub use signal::shutdown_signal;
 pub use site::Outcome;
+pub use task::{spawn, spawn_blocking};
 pub use telemetry::Telemetry;
 
 /// Records calls of a function, a method, or every method of an `impl` block.
@@ -65,6 +71,8 @@ pub use telemetry::Telemetry;
 /// | `#[observe(labels(region = order.region))]` | extra labels, read from the arguments (string literals are static) |
 /// | `#[observe(labels = arg)]` | the labels of an argument whose type derives [`Labels`] |
 /// | `#[observe(error_if = Option::is_none)]` | `result="error"` where the predicate holds |
+/// | `#[observe(span)]` | each call in a child span of the current context (or a new trace), with `code.*` attributes and error status |
+/// | `#[observe(span(parent = mvi::propagation::extract_from(&msg.headers)))]` | the span's parent from a message (a new trace when it has none) |
 /// | `#[observe(skip)]` | on a method of an observed `impl`: leave it alone |
 /// | `#[observe(crate = "path")]` | where the `mvi` crate is, when renamed |
 ///

@@ -8,12 +8,41 @@ use crate::trace_context::{SpanId, TraceId};
 
 /// Links `span` to its remote parent and returns the ids the span is exported with. Without trace
 /// export (feature off, or no exporter installed), these are the ids mvi generated.
-#[cfg(not(feature = "otlp"))]
 pub(crate) fn link(
+    span: &tracing::Span,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: Option<SpanId>,
+    flags: u8,
+    tracestate: Option<&str>,
+) -> (TraceId, SpanId) {
+    link_to(
+        span,
+        trace_id,
+        span_id,
+        parent.map(|p| (p, true)),
+        flags,
+        tracestate,
+    )
+}
+
+/// Whether spans are exported: only then do a span's exported ids need reading back after it is
+/// created (without export they are the ids mvi generated, known before).
+#[cfg(not(feature = "otlp"))]
+#[inline]
+pub(crate) fn exporting() -> bool {
+    false
+}
+
+/// As [`link`], for a parent that may be local (`(id, false)`: a span of this process, such as the
+/// server span an `#[observe(span)]` call or an outgoing call runs in) or remote (`(id, true)`).
+/// mvi's context decides the parent, whatever `tracing` span is current.
+#[cfg(not(feature = "otlp"))]
+pub(crate) fn link_to(
     _span: &tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
-    _parent: Option<SpanId>,
+    _parent: Option<(SpanId, bool)>,
     _flags: u8,
     _tracestate: Option<&str>,
 ) -> (TraceId, SpanId) {
@@ -21,7 +50,7 @@ pub(crate) fn link(
 }
 
 #[cfg(feature = "otlp")]
-pub(crate) use export::{TraceExport, link};
+pub(crate) use export::{TraceExport, exporting, link_to};
 
 #[cfg(feature = "otlp")]
 mod export {
@@ -38,15 +67,23 @@ mod export {
 
     use super::{SpanId, TraceId};
 
-    pub(crate) fn link(
+    /// Set once the export layer is in the subscriber.
+    static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    #[inline]
+    pub(crate) fn exporting() -> bool {
+        EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn link_to(
         span: &tracing::Span,
         trace_id: TraceId,
         span_id: SpanId,
-        parent: Option<SpanId>,
+        parent: Option<(SpanId, bool)>,
         flags: u8,
         tracestate: Option<&str>,
     ) -> (TraceId, SpanId) {
-        if let Some(parent) = parent {
+        if let Some((parent, remote)) = parent {
             let state = tracestate
                 .and_then(|s| s.parse::<TraceState>().ok())
                 .unwrap_or_default();
@@ -54,7 +91,7 @@ mod export {
                 trace::TraceId::from_bytes(trace_id.0.to_be_bytes()),
                 trace::SpanId::from_bytes(parent.0.to_be_bytes()),
                 TraceFlags::new(flags),
-                true,
+                remote,
                 state,
             );
             let _ = span.set_parent(Context::new().with_remote_span_context(remote));
@@ -104,11 +141,16 @@ mod export {
             Ok(TraceExport { provider })
         }
 
+        /// The layer for the subscriber; from then on spans are exported.
         pub(crate) fn layer<S>(&self) -> OpenTelemetryLayer<S, SdkTracer>
         where
             S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
         {
-            tracing_opentelemetry::layer().with_tracer(self.provider.tracer("mvi"))
+            EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
+            // The `code.*` location of mvi's own spans would be mvi's source; they carry the user's instead.
+            tracing_opentelemetry::layer()
+                .with_location(false)
+                .with_tracer(self.provider.tracer("mvi"))
         }
 
         /// Flushes and stops the exporter, waiting at most [`FLUSH_TIMEOUT`].

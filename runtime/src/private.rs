@@ -22,11 +22,14 @@ pub use crate::DEFAULT_BUCKETS;
 pub use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 pub use crate::label::{LabelStr, LabelValue, Labels};
 pub use crate::site::{Guard, Outcome, Site, SiteInfo};
+pub use crate::span::{CallSpan, SpanSite};
 
-/// Makes `cx` the context code on this thread runs in until the guard drops, as `#[traced_handler]`
-/// does for its body: for the benchmarks of the record path inside a trace.
-pub fn enter_context(cx: crate::context::SpanContext) -> impl Drop {
-    crate::context::enter(cx)
+/// Runs `f` with `cx` as the context code on this thread runs in, as `#[traced_handler]` does for its
+/// body: for the benchmarks of the record path inside a trace.
+pub fn in_context<R>(cx: crate::context::SpanContext, f: impl FnOnce() -> R) -> R {
+    let mut extra = crate::context::Extra::default();
+    let _entered = crate::context::enter(Some(cx), &mut extra);
+    f()
 }
 
 /// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
@@ -89,6 +92,8 @@ pub struct Classify<'a, T: ?Sized>(pub &'a T);
 pub trait ClassifyResult {
     /// The outcome of the call.
     fn __mvi_outcome(&self) -> Outcome;
+    /// A span's `error.type` when the call is an error: the error's type.
+    fn __mvi_error_type(&self) -> &'static str;
 }
 
 impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
@@ -100,18 +105,30 @@ impl<T, E> ClassifyResult for Classify<'_, Result<T, E>> {
             Outcome::Error
         }
     }
+
+    #[inline(always)]
+    fn __mvi_error_type(&self) -> &'static str {
+        ::core::any::type_name::<E>()
+    }
 }
 
 /// Any other return type: `ok`.
 pub trait ClassifyAny {
     /// The outcome of the call.
     fn __mvi_outcome(&self) -> Outcome;
+    /// A span's `error.type` when `error_if` holds: the returned type.
+    fn __mvi_error_type(&self) -> &'static str;
 }
 
 impl<T: ?Sized> ClassifyAny for &Classify<'_, T> {
     #[inline(always)]
     fn __mvi_outcome(&self) -> Outcome {
         Outcome::Ok
+    }
+
+    #[inline(always)]
+    fn __mvi_error_type(&self) -> &'static str {
+        ::core::any::type_name::<T>()
     }
 }
 

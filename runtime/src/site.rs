@@ -170,7 +170,13 @@ impl Site {
             .map_or("", |d| d.name)
     }
 
-    fn function(&self, self_type: Option<&'static str>) -> &'static str {
+    /// The `module` label.
+    pub(crate) fn module(&self) -> &'static str {
+        self.info.module
+    }
+
+    /// The `function` label: `Type::method` for lone methods, from `self_type` at the first call.
+    pub(crate) fn function(&self, self_type: Option<&'static str>) -> &'static str {
         match self_type {
             None => self.info.function,
             Some(t) => self.method_name.get_or_init(|| {

@@ -4,6 +4,51 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// Serves `router` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    base
+}
+
+/// A downstream service as service A's code sees it: B's base URL, and a reqwest client through
+/// mvi's middleware.
+#[derive(Clone, Debug)]
+pub struct Downstream {
+    /// The client, with `mvi::client::Middleware`.
+    pub client: reqwest_middleware::ClientWithMiddleware,
+    /// B's base URL.
+    pub base: String,
+}
+
+impl Downstream {
+    /// `client` with mvi's middleware, calling `base`.
+    pub fn new(client: reqwest::Client, base: String) -> Downstream {
+        Downstream {
+            client: reqwest_middleware::ClientBuilder::new(client)
+                .with(mvi::client::Middleware::new())
+                .build(),
+            base,
+        }
+    }
+}
+
+impl Downstream {
+    /// `POST {base}/charge` through the middleware; B's answer. (Not `#[observe]`d here: a
+    /// declaration in this library would be in every test program's catalog.)
+    pub async fn charge(&self) -> Result<String, reqwest_middleware::Error> {
+        let response = self
+            .client
+            .post(format!("{}/charge", self.base))
+            .send()
+            .await?;
+        Ok(response.text().await?)
+    }
+}
+
 /// GETs a URL over real HTTP; returns status, content type and body.
 pub async fn get(url: &str) -> (u16, String, String) {
     let response = reqwest::get(url)

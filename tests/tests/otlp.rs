@@ -2,50 +2,15 @@
 //! with the ids the response headers carry, and `shutdown()` flushes them all.
 #![cfg(feature = "otlp")]
 
-use std::sync::{Arc, Mutex};
+mod support;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use axum::routing::get;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::trace::v1::{
-    Span, span::SpanKind, status::StatusCode as OtelStatus,
-};
-use prost::Message;
-
-type Received = Arc<Mutex<Vec<(Vec<(String, String)>, Span)>>>;
-
-async fn receive(
-    State(received): State<Received>,
-    body: Bytes,
-) -> impl axum::response::IntoResponse {
-    let request = ExportTraceServiceRequest::decode(body).expect("valid OTLP protobuf");
-    for resource_spans in request.resource_spans {
-        let resource: Vec<(String, String)> = resource_spans
-            .resource
-            .map(|r| {
-                r.attributes
-                    .into_iter()
-                    .map(|kv| (kv.key, format!("{:?}", kv.value)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for scope in resource_spans.scope_spans {
-            for span in scope.spans {
-                received.lock().unwrap().push((resource.clone(), span));
-            }
-        }
-    }
-    (
-        [("content-type", "application/x-protobuf")],
-        ExportTraceServiceResponse::default().encode_to_vec(),
-    )
-}
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode as OtelStatus};
+use support::otlp::{attr, collector, hex};
 
 #[mvi::traced_handler]
 async fn order(Path(id): Path<u32>) -> Result<String, StatusCode> {
@@ -56,27 +21,9 @@ async fn order(Path(id): Path<u32>) -> Result<String, StatusCode> {
     }
 }
 
-fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_reach_the_collector_with_the_ids_of_the_headers() {
-    let received: Received = Arc::default();
-    let collector = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let collector_url = format!("http://{}", collector.local_addr().unwrap());
-    let receiver = Router::new()
-        .route("/v1/traces", post(receive))
-        .with_state(received.clone());
-    tokio::spawn(async move { axum::serve(collector, receiver).await.unwrap() });
-
+    let (collector_url, received) = collector().await;
     let telemetry = mvi::Telemetry::builder()
         .service_name("otlp-test")
         .without_admin_server()

@@ -7,16 +7,43 @@
 //! is every interface). SIGTERM or Ctrl-C stops it gracefully, after `MVI_SHUTDOWN_DELAY`. `--selftest` drives traffic at itself, prints a
 //! `/metrics` excerpt, the `/healthz` body and a log line, and exits 0 when all is as expected.
 //! `--catalog` prints the metric contract (every metric the code declares) as JSON and exits.
+//!
+//! `POST /orders` charges each order at a payments service, `POST {DEMO_PAYMENTS_URL}/charge`, through
+//! mvi's reqwest middleware: the trace goes on there. Without `DEMO_PAYMENTS_URL` the demo serves the
+//! payments route itself on a port of its own (a `#[traced_handler]` too), called over real HTTP and
+//! served until the shop has drained.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use mvi_examples::payments::{Charge, Payments, Receipt};
 use mvi_examples::shop::{NewOrder, Order, Shop, ShopError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// What the handlers share.
+#[derive(Clone)]
+struct App {
+    shop: Shop,
+    payments: Payments,
+}
+
+impl FromRef<App> for Shop {
+    fn from_ref(app: &App) -> Shop {
+        app.shop.clone()
+    }
+}
+
+impl FromRef<App> for Payments {
+    fn from_ref(app: &App) -> Payments {
+        app.payments.clone()
+    }
+}
 
 #[mvi::traced_handler]
 async fn list_products(State(shop): State<Shop>) -> Result<Json<serde_json::Value>, StatusCode> {
@@ -42,6 +69,7 @@ async fn show_order(
 #[mvi::traced_handler]
 async fn place_order(
     State(shop): State<Shop>,
+    State(payments): State<Payments>,
     Json(order): Json<NewOrder>,
 ) -> Result<(StatusCode, Json<Order>), StatusCode> {
     tracing::info!(
@@ -49,13 +77,31 @@ async fn place_order(
         quantity = order.quantity,
         "placing order"
     );
-    match shop.place(order).await {
-        Ok(order) => Ok((StatusCode::CREATED, Json(order))),
-        Err(ShopError::NotFound) => Err(StatusCode::NOT_FOUND),
-        Err(ShopError::OutOfStock) => Err(StatusCode::CONFLICT),
-        Err(ShopError::InvalidQuantity) => Err(StatusCode::UNPROCESSABLE_ENTITY),
-        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    let order = match shop.place(order).await {
+        Ok(order) => order,
+        Err(ShopError::NotFound) => return Err(StatusCode::NOT_FOUND),
+        Err(ShopError::OutOfStock) => return Err(StatusCode::CONFLICT),
+        Err(ShopError::InvalidQuantity) => return Err(StatusCode::UNPROCESSABLE_ENTITY),
+        Err(_) => return Err(StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    // The next hop: the payments service continues this trace.
+    match payments.charge(order.id, order.quantity * 250).await {
+        Ok(_) => Ok((StatusCode::CREATED, Json(order))),
+        Err(e) => {
+            tracing::warn!(error = %e, order_id = order.id, "charge failed");
+            Err(StatusCode::BAD_GATEWAY)
+        }
     }
+}
+
+/// The payments service's one route.
+#[mvi::traced_handler]
+async fn charge(Json(charge): Json<Charge>) -> Json<Receipt> {
+    tracing::info!(order_id = charge.order_id, cents = charge.cents, "charging");
+    Json(Receipt {
+        order_id: charge.order_id,
+        cents: charge.cents,
+    })
 }
 
 /// Answers after `ms` milliseconds (at most 10 s): a stand-in for a slow dependency, to watch a
@@ -66,13 +112,50 @@ async fn slow(Path(ms): Path<u64>) -> String {
     format!("answered after {ms} ms\n")
 }
 
-fn app(shop: Shop) -> Router {
+fn app(shop: Shop, payments: Payments) -> Router {
     Router::new()
         .route("/products", get(list_products))
         .route("/slow/{ms}", get(slow))
         .route("/orders", post(place_order))
         .route("/orders/{id}", get(show_order))
-        .with_state(shop)
+        .with_state(App { shop, payments })
+}
+
+/// The payments service this process serves itself when `DEMO_PAYMENTS_URL` is unset.
+struct OwnPayments {
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl OwnPayments {
+    /// `DEMO_PAYMENTS_URL`, else the payments route served here on a free loopback port.
+    async fn start() -> std::io::Result<(Payments, Option<OwnPayments>)> {
+        if let Some(url) = std::env::var("DEMO_PAYMENTS_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
+            return Ok((Payments::new(url), None));
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = Router::new().route("/charge", post(charge));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok((Payments::new(base), Some(OwnPayments { stop, server })))
+    }
+
+    /// Stops serving, once the shop no longer calls it.
+    async fn stop(own: Option<OwnPayments>) -> std::io::Result<()> {
+        let Some(own) = own else { return Ok(()) };
+        let _ = own.stop.send(());
+        own.server.await.map_err(std::io::Error::other)?
+    }
 }
 
 #[tokio::main]
@@ -125,6 +208,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .admin_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let (payments, own_payments) = OwnPayments::start().await?;
     let app_addr = listener.local_addr()?;
     // Listening for SIGTERM and SIGINT before saying the shop is up, so a signal sent as soon as the
     // banner is read is heard: polled once, the future has registered its handlers.
@@ -146,17 +230,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  curl http://{admin}/metrics   curl http://{admin}/healthz   curl http://{admin}/readyz   curl http://{admin}/livez"
     );
     eprintln!(
+        "orders are charged at {}/charge ({})",
+        payments.base(),
+        if own_payments.is_some() {
+            "served by the demo itself; set DEMO_PAYMENTS_URL for another service"
+        } else {
+            "DEMO_PAYMENTS_URL"
+        }
+    );
+    eprintln!(
         "JSON logs follow on stdout; Ctrl-C or SIGTERM stops (gracefully; a second one at once)."
     );
     let stopping = telemetry.stopping();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app(shop))
+        axum::serve(listener, app(shop, payments))
             .with_graceful_shutdown(stopping)
             .await
     });
     stop_signal.await;
     telemetry.shutdown().await;
     server.await??;
+    OwnPayments::stop(own_payments).await?;
     Ok(())
 }
 
@@ -180,9 +274,10 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     let admin: SocketAddr = telemetry.admin_addr().ok_or("no admin address")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let (payments, own_payments) = OwnPayments::start().await?;
     let stopping = telemetry.stopping();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app(shop))
+        axum::serve(listener, app(shop, payments))
             .with_graceful_shutdown(stopping)
             .await
     });
@@ -250,6 +345,7 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     let health_body = health.text().await?;
     telemetry.shutdown().await;
     server.await??;
+    OwnPayments::stop(own_payments).await?;
 
     println!(
         "selftest: {} requests, statuses {statuses:?}",
@@ -264,6 +360,9 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     let wanted = [
         "# TYPE http_requests_total",
         "http_requests_total{method=\"POST\"",
+        "# TYPE http_client_requests_total",
+        "http_client_requests_total{",
+        "http_client_request_duration_seconds_count{",
         "http_request_duration_seconds_bucket{method=\"GET\",route=\"/orders/{id}\",status=\"200\",le=\"0.005\"}",
         "http_request_duration_seconds_count{method=\"GET\",route=\"/orders/{id}\",status=\"200\"}",
         "# TYPE shop_orders_total",
@@ -310,12 +409,34 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\n--- /healthz ({health_status}) ---\n{health_body}");
     let text = String::from_utf8(logs.lock().map_err(|_| "log buffer")?.clone())?;
-    // The log line written while serving the traced request: the trace id of its `traceparent`.
-    let log_line = text
-        .lines()
-        .find(|l| l.contains("placing order") && l.contains(trace_id))
-        .unwrap_or_default();
-    println!("\n--- the log line of the traced request ---\n{log_line}");
+    // The log lines written while serving the traced request, at both hops: the trace id of its
+    // `traceparent`, in the shop's line and in the payments service's.
+    let hop = |msg: &str| {
+        text.lines()
+            .find(|l| l.contains(msg) && l.contains(trace_id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (orders_line, payments_line) = (hop("\"placing order\""), hop("\"charging\""));
+    println!("\n--- the log lines of the traced request: the shop, then the payments service ---");
+    println!("{orders_line}\n{payments_line}");
+    let field = |line: &str, key: &str| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v[key].as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let ids = [
+        field(&orders_line, "trace_id"),
+        field(&payments_line, "trace_id"),
+        trace_id.to_string(),
+    ];
+    let one_trace = ids.iter().all(|id| id.len() == 32 && *id == ids[0]);
+    println!(
+        "\none trace across both hops: {} (shop log, payments log, response traceparent){}",
+        ids[0],
+        if one_trace { "" } else { " -- MISMATCH" }
+    );
 
     let ok = first_health.is_success()
         && health_status.is_success()
@@ -326,7 +447,8 @@ async fn selftest() -> Result<(), Box<dyn std::error::Error>> {
         && metrics.contains("shop_order_value_euros_count{region=\"eu\"}")
         && exemplars.iter().any(|l| l.contains(" # {trace_id="))
         && openmetrics.ends_with("# EOF\n")
-        && log_line.contains("\"trace_id\"");
+        && metrics.contains("http_client_requests_total{")
+        && one_trace;
     if !ok {
         return Err("selftest: something is missing above".into());
     }

@@ -19,10 +19,12 @@ const TOP_KEYS: &[&str] = &[
     "error_if",
     "skip",
     "max_series",
+    "span",
     "crate",
 ];
 const METRIC_KEYS: &[&str] = &["name", "help"];
 const HISTOGRAM_KEYS: &[&str] = &["buckets", "name", "help"];
+const SPAN_KEYS: &[&str] = &["parent"];
 
 /// One `#[observe(...)]` attribute.
 #[derive(Default)]
@@ -34,7 +36,16 @@ pub(crate) struct Attr {
     pub(crate) labels: Option<LabelsAttr>,
     pub(crate) error_if: Option<Expr>,
     pub(crate) max_series: Option<LitInt>,
+    pub(crate) span: Option<SpanAttr>,
     pub(crate) krate: Option<Path>,
+}
+
+/// `span`, or `span(parent = expr)`.
+pub(crate) struct SpanAttr {
+    /// The `span` keyword.
+    pub(crate) keyword: Span,
+    /// Where the parent comes from, instead of the current context.
+    pub(crate) parent: Option<Expr>,
 }
 
 /// `counter`, `histogram(...)` or `concurrency(...)`.
@@ -121,11 +132,37 @@ impl Attr {
                     labels,
                 });
             }
+            "span" => self.span = Some(SpanAttr::parse(meta, cx)?),
             "max_series" => self.max_series = Some(meta.value()?.parse()?),
             "error_if" => self.error_if = Some(meta.value()?.parse()?),
             _ => self.krate = Some(attr::crate_path(meta)?),
         }
         Ok(())
+    }
+}
+
+impl SpanAttr {
+    fn parse(meta: &ParseNestedMeta<'_>, cx: &Ctxt) -> syn::Result<SpanAttr> {
+        let mut span = SpanAttr {
+            keyword: meta.path.span(),
+            parent: None,
+        };
+        if meta.input.peek(syn::Token![=]) {
+            cx.error(
+                meta.path.span(),
+                "`span` takes no value: write `span`, or `span(parent = ...)` to name the parent",
+            );
+            attr::skip_value(meta)?;
+        } else if meta.input.peek(syn::token::Paren) {
+            let mut keys = Keys::new(SPAN_KEYS);
+            meta.parse_nested_meta(|inner| {
+                if keys.accept(&inner, cx)?.is_some() {
+                    span.parent = Some(inner.value()?.parse()?);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(span)
     }
 }
 

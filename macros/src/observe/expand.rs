@@ -53,9 +53,40 @@ fn function(func: &Function) -> TokenStream {
     let (site_labels, static_values, start) = start(func, &self_type);
     let output = ty::pinned_output(&sig.output);
     let call = if is_async {
-        quote!(#private::pin_output::<#output, _>(async move #block).await)
+        quote!(#private::pin_output::<#output, _>(async move #block))
     } else {
         quote!(#private::call::<#output, _>(move || #block))
+    };
+    // With `span`, the body runs in the call's span, which ends with the call's outcome.
+    let (span_start, call, span_finish) = match &func.span {
+        None if is_async => (quote!(), quote!(#call.await), quote!()),
+        None => (quote!(), call, quote!()),
+        Some(parent) => {
+            let line = quote_spanned!(sig.ident.span()=> ::core::line!());
+            let start = match parent {
+                None => quote!(__MVI_SPAN.start(#self_type)),
+                Some(p) => quote_spanned!(p.span()=> __MVI_SPAN.start_from(#self_type, #p)),
+            };
+            let (binding, call) = if is_async {
+                (quote!(let __mvi_span), quote!(__mvi_span.run(#call).await))
+            } else {
+                (
+                    quote!(let mut __mvi_span),
+                    quote!(__mvi_span.in_scope(|| #call)),
+                )
+            };
+            (
+                quote! {
+                    static __MVI_SPAN: #private::SpanSite =
+                        #private::SpanSite::new(&__MVI_SITE, ::core::file!(), #line);
+                    #binding = #start;
+                },
+                call,
+                quote! {
+                    __mvi_span.finish(__mvi_outcome, (&#private::Classify(&__mvi_ret)).__mvi_error_type());
+                },
+            )
+        }
     };
     let outcome = match &func.error_if {
         Some(pred) => quote_spanned! {pred.span()=>
@@ -85,9 +116,12 @@ fn function(func: &Function) -> TokenStream {
                 static_values: &[#(#static_values),*],
                 is_async: #is_async,
             });
+            #span_start
             let __mvi_guard = { #start };
             let __mvi_ret = #call;
-            __mvi_guard.finish(#outcome);
+            let __mvi_outcome = #outcome;
+            #span_finish
+            __mvi_guard.finish(__mvi_outcome);
             __mvi_ret
         }
     }

@@ -7,7 +7,7 @@ use syn::visit::Visit;
 use syn::{Expr, ImplItem, ItemFn, ItemImpl, Path, Signature, Type};
 
 use super::ast::{Item, Method};
-use super::attr::{Attr, LabelArg, LabelsAttr, MetricAttr};
+use super::attr::{Attr, LabelArg, LabelsAttr, MetricAttr, SpanAttr};
 use crate::attr::ident_name;
 use crate::ctxt::Ctxt;
 use crate::names::{self, Kind};
@@ -46,6 +46,8 @@ pub(crate) struct Function {
     pub(crate) labels: Labels,
     pub(crate) error_if: Option<Expr>,
     pub(crate) max_series: Option<usize>,
+    /// `span`: each call runs in a child span; `Some(expr)` names its parent.
+    pub(crate) span: Option<Option<Expr>>,
 }
 
 /// How the `function` label is known.
@@ -99,6 +101,7 @@ struct Options {
     error_if: Option<Expr>,
     /// `max_series = n`, with the span of `n`.
     max_series: Option<(usize, Span)>,
+    span: Option<SpanAttr>,
     krate: Option<Path>,
 }
 
@@ -172,6 +175,12 @@ fn check_impl(item: ItemImpl, methods: Vec<Method>, outer: Options, cx: &Ctxt) -
             checked.push((method.index, f));
         }
     }
+    if let Some(parent) = outer.span.as_ref().and_then(|s| s.parent.as_ref()) {
+        cx.error(
+            parent.span(),
+            "`span(parent = ...)` on an `impl` block would apply to every method; put it on the method whose calls start there",
+        );
+    }
     // `labels(...)` names arguments of the methods, so it cannot apply to a whole `impl`.
     for value in outer
         .labels
@@ -200,6 +209,7 @@ fn options(attr: Attr, cx: &Ctxt) -> Options {
         histogram: checked(attr.histogram, Kind::DurationHistogram, DEFAULT_HISTOGRAM),
         concurrency: checked(attr.concurrency, Kind::Gauge, DEFAULT_GAUGE),
         error_if: attr.error_if,
+        span: attr.span,
         krate: attr.krate,
         ..Options::default()
     };
@@ -301,6 +311,12 @@ impl Options {
         if self.max_series.is_none() {
             self.max_series = outer.max_series;
         }
+        if self.span.is_none() {
+            self.span = outer.span.as_ref().map(|s| SpanAttr {
+                keyword: s.keyword,
+                parent: None,
+            });
+        }
         self
     }
 }
@@ -366,6 +382,7 @@ fn function(f: ItemFn, opts: Options, label: FnLabel, cx: &Ctxt) -> Option<Funct
         labels,
         error_if: opts.error_if,
         max_series: opts.max_series.map(|(n, _)| n),
+        span: opts.span.map(|s| s.parent),
     })
 }
 

@@ -1,6 +1,9 @@
 //! What the benchmarks share: running criterion, reading its estimates back and printing one table of
 //! ratios.
 
+// Each benchmark is a crate of its own and uses what it needs of these.
+#![allow(dead_code)]
+
 use criterion::Criterion;
 
 /// Installs mvi from `builder` (without its admin server), runs `benches` with criterion's settings

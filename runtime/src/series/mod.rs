@@ -20,7 +20,7 @@ mod store;
 
 pub use buckets::DEFAULT_BUCKETS;
 pub(crate) use buckets::check as check_buckets;
-pub(crate) use exemplar::{clock, in_trace};
+pub(crate) use exemplar::{clock, current as in_trace_now, in_trace};
 pub(crate) use label_sets::LabelSets;
 pub use label_sets::OVERFLOW_VALUE;
 pub(crate) use native::{FixedHistogram, NativeCounter};

@@ -1,0 +1,4 @@
+#[mvi::observe(span, counter, span)]
+fn handle() {}
+
+fn main() {}

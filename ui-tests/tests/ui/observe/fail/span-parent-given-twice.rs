@@ -1,0 +1,4 @@
+#[mvi::observe(span(parent = None, parent = None))]
+fn handle() {}
+
+fn main() {}

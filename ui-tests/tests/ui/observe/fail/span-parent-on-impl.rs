@@ -1,0 +1,8 @@
+struct Worker;
+
+#[mvi::observe(span(parent = None))]
+impl Worker {
+    fn run(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(span(parnet = None))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mvi::observe(span = true)]
+fn handle() {}
+
+fn main() {}
