@@ -18,6 +18,34 @@ use crate::label::{Labels, combinations};
 use crate::series::{self, DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Store};
 
 /// How a call ended; the value of the `result` label.
+///
+/// # Examples
+///
+/// The `result` label of `function_calls_total` says which one:
+///
+/// ```
+/// #[mvi::observe]
+/// fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+///
+/// let recorder = metrics_util::debugging::DebuggingRecorder::new();
+/// let snapshotter = recorder.snapshotter();
+/// metrics::with_local_recorder(&recorder, || {
+///     parse("12").unwrap();            // Outcome::Ok
+///     parse("twelve").unwrap_err();    // Outcome::Error
+/// });
+/// let results: Vec<String> = snapshotter
+///     .snapshot()
+///     .into_vec()
+///     .into_iter()
+///     .filter(|(key, ..)| key.key().name() == "function_calls_total")
+///     .filter_map(|(key, ..)| key.key().labels().find(|l| l.key() == "result").map(|l| l.value().to_string()))
+///     .collect();
+/// assert_eq!(results.len(), 2);
+/// assert!(results.contains(&"ok".to_string()) && results.contains(&"error".to_string()));
+/// assert_eq!(format!("{:?}", mvi::Outcome::Cancelled), "Cancelled");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Returned normally (and, for `Result`, `Ok`).
