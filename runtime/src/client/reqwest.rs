@@ -21,6 +21,15 @@ pub struct Middleware(());
 
 impl Middleware {
     /// The middleware.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+    ///     .with(mvi::client::Middleware::new())
+    ///     .build();
+    /// # drop(client);
+    /// ```
     pub fn new() -> Middleware {
         Middleware(())
     }
