@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 ///
 /// A second `install()` in one process is refused, and changes nothing:
 ///
-/// ```
+/// ```standalone_crate
 /// let first = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
 /// let second = mvi::Telemetry::builder().without_admin_server().without_logs().install();
 /// assert!(matches!(second, Err(mvi::Error::AlreadyInstalled)));

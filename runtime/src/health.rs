@@ -53,7 +53,7 @@ impl Check {
 ///
 /// # Examples
 ///
-/// ```
+/// ```standalone_crate
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let telemetry = mvi::Telemetry::builder()
@@ -84,7 +84,7 @@ pub struct CheckResult {
 ///
 /// # Examples
 ///
-/// ```
+/// ```standalone_crate
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let telemetry = mvi::Telemetry::builder()
@@ -112,7 +112,7 @@ impl HealthReport {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```standalone_crate
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();

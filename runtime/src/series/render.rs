@@ -21,7 +21,7 @@ use super::store::ReadFamily;
 ///
 /// # Examples
 ///
-/// ```
+/// ```standalone_crate
 /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
 /// let text = telemetry.render_as(mvi::ExpositionFormat::OpenMetrics);
 /// assert!(text.ends_with("# EOF\n"));
