@@ -35,6 +35,7 @@ use crate::span::Child;
 
 pub use layer::{Layer, LayerFuture, Service};
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use reqwest::Middleware;
 
 /// The name of the client call counter.

@@ -17,6 +17,7 @@ use super::{Call, Target};
 /// # drop(client);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub struct Middleware(());
 
 impl Middleware {
