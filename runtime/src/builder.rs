@@ -15,11 +15,25 @@ use crate::series::check_buckets;
 /// Where the admin endpoints listen unless told otherwise: every interface, on the OpenTelemetry
 /// Prometheus exporter's port, as exporters do, since Kubernetes probes and Prometheus scrapes reach
 /// the pod from outside. On a laptop, pass `127.0.0.1:9464` (or set `MVI_ADMIN_ADDR`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(mvi::DEFAULT_ADMIN_ADDR, "0.0.0.0:9464");
+/// ```
 pub const DEFAULT_ADMIN_ADDR: &str = "0.0.0.0:9464";
 
 /// Where [`service_commit`](TelemetryBuilder::service_commit) is read from when it is not given, in
 /// this order: the names CI services and container builds commonly set (Jenkins and the usual Docker
 /// build argument, Docker Hub's builds, GitHub Actions, GitLab CI).
+///
+/// # Examples
+///
+/// ```
+/// // A container built with `--build-arg GIT_COMMIT=$(git rev-parse HEAD)` and `ENV GIT_COMMIT=...`
+/// // needs no `service_commit`: `build_info` gets its `commit` label from the environment.
+/// assert_eq!(mvi::COMMIT_ENV_VARS[0], "GIT_COMMIT");
+/// ```
 pub const COMMIT_ENV_VARS: [&str; 4] =
     ["GIT_COMMIT", "SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"];
 
@@ -27,6 +41,26 @@ pub const COMMIT_ENV_VARS: [&str; 4] =
 const DEFAULT_MAX_SERIES: usize = 1000;
 
 /// Configures and installs mvi. Start with [`Telemetry::builder`](crate::Telemetry::builder).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), mvi::Error> {
+/// let telemetry = mvi::Telemetry::builder()
+///     .service_name("shop")
+///     .service_version(env!("CARGO_PKG_VERSION"))
+///     .admin_addr("0.0.0.0:9464")
+///     .readiness_check("postgres", || async { Ok::<(), std::io::Error>(()) })
+///     .shutdown_delay(Duration::from_secs(5))
+///     .install()?;
+/// mvi::shutdown_signal().await;
+/// telemetry.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `install()`"]
 pub struct TelemetryBuilder {
@@ -110,6 +144,19 @@ fn env(name: &str) -> Option<String> {
 
 impl TelemetryBuilder {
     /// The service name (default: `OTEL_SERVICE_NAME`, else the name of the running binary).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .service_name("shop")
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .install()
+    ///     .unwrap();
+    /// assert_eq!(telemetry.service_name(), "shop");
+    /// assert!(telemetry.render().contains(r#"mvi_build_info{service="shop",version="unknown"} 1"#));
+    /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
         self
@@ -117,6 +164,19 @@ impl TelemetryBuilder {
 
     /// The service version for `mvi_build_info` and `build_info` (pass `env!("CARGO_PKG_VERSION")`;
     /// default `unknown`).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .service_name("shop")
+    ///     .service_version("1.4.2")
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .install()
+    ///     .unwrap();
+    /// assert!(telemetry.render().contains(r#"mvi_build_info{service="shop",version="1.4.2"} 1"#));
+    /// ```
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.service_version = Some(version.into());
         self
@@ -126,6 +186,21 @@ impl TelemetryBuilder {
     /// [`COMMIT_ENV_VARS`], else none, and `build_info` has no `commit` label). Pass what your build
     /// knows, like `option_env!("VERGEN_GIT_SHA").unwrap_or_default()`; an empty value counts as not
     /// given.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .service_name("shop")
+    ///     .service_version("1.4.2")
+    ///     .service_commit("4f2a9c1")
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .install()
+    ///     .unwrap();
+    /// let scrape = telemetry.render();
+    /// assert!(scrape.contains(r#"build_info{service_name="shop",version="1.4.2",commit="4f2a9c1"} 1"#));
+    /// ```
     pub fn service_commit(mut self, commit: impl Into<String>) -> Self {
         self.service_commit = Some(commit.into());
         self
@@ -133,6 +208,24 @@ impl TelemetryBuilder {
 
     /// Where the admin endpoints listen (default: `MVI_ADMIN_ADDR`, else [`DEFAULT_ADMIN_ADDR`], every
     /// interface); `127.0.0.1:0` picks a free port on loopback.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .admin_addr("127.0.0.1:0") // a free port on loopback
+    ///     .without_logs()
+    ///     .install()
+    ///     .unwrap();
+    /// let addr = telemetry.admin_addr().unwrap();
+    /// assert!(addr.ip().is_loopback() && addr.port() != 0);
+    /// let livez = tokio::net::TcpStream::connect(addr).await;
+    /// assert!(livez.is_ok());
+    /// telemetry.shutdown().await;
+    /// # }
+    /// ```
     pub fn admin_addr(mut self, addr: impl Into<String>) -> Self {
         self.admin_addr = Some(addr.into());
         self
@@ -140,6 +233,21 @@ impl TelemetryBuilder {
 
     /// Serve no admin port; mount [`Telemetry::admin_router`](crate::Telemetry::admin_router) on the
     /// application's router instead.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .install()
+    ///     .unwrap();
+    /// assert_eq!(telemetry.admin_addr(), None);
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", axum::routing::get(|| async { "shop" }))
+    ///     .merge(telemetry.admin_router()); // /metrics, /healthz, /readyz, /livez on the application's port
+    /// # drop(app);
+    /// ```
     pub fn without_admin_server(mut self) -> Self {
         self.serve_admin = false;
         self
@@ -170,12 +278,62 @@ impl TelemetryBuilder {
     }
 
     /// How long one check may run before it counts as failed (default 1 s).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .check_timeout(Duration::from_millis(50))
+    ///     .readiness_check("slow", || async {
+    ///         tokio::time::sleep(Duration::from_secs(10)).await;
+    ///         Ok::<(), String>(())
+    ///     })
+    ///     .install()
+    ///     .unwrap();
+    /// let report = telemetry.health().await; // after 50 ms, not 10 s
+    /// assert_eq!(report.checks["slow"].status, "fail");
+    /// # }
+    /// ```
     pub fn check_timeout(mut self, timeout: Duration) -> Self {
         self.check_timeout = timeout;
         self
     }
 
     /// How long a health report is reused, so probe storms do not reach dependencies (default 1 s).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let runs = Arc::new(AtomicUsize::new(0));
+    /// let counted = runs.clone();
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .check_cache(Duration::from_secs(5))
+    ///     .readiness_check("database", move || {
+    ///         counted.fetch_add(1, Ordering::SeqCst);
+    ///         async { Ok::<(), String>(()) }
+    ///     })
+    ///     .install()
+    ///     .unwrap();
+    /// for _ in 0..10 {
+    ///     assert!(telemetry.health().await.is_ok());
+    /// }
+    /// assert_eq!(runs.load(Ordering::SeqCst), 1); // ten probes, one run of the check
+    /// # }
+    /// ```
     pub fn check_cache(mut self, ttl: Duration) -> Self {
         self.check_cache = ttl;
         self
@@ -210,6 +368,21 @@ impl TelemetryBuilder {
     /// How long [`Telemetry::shutdown`](crate::Telemetry::shutdown) keeps the application serving after
     /// `/readyz` turns 503, so endpoint controllers take the pod out of rotation before it stops
     /// accepting (default: `MVI_SHUTDOWN_DELAY` in humantime form, like `5s`, else 0).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), mvi::Error> {
+    /// // Kubernetes: keep serving 5 s after SIGTERM while the endpoints controller takes the pod out.
+    /// let telemetry = mvi::Telemetry::builder().shutdown_delay(Duration::from_secs(5)).install()?;
+    /// mvi::shutdown_signal().await;
+    /// telemetry.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown_delay(mut self, delay: Duration) -> Self {
         self.shutdown_delay = Some(delay);
         self
@@ -217,6 +390,21 @@ impl TelemetryBuilder {
 
     /// The longest [`Telemetry::shutdown`](crate::Telemetry::shutdown) waits for requests in flight
     /// (default 30 s).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), mvi::Error> {
+    /// // Long uploads: wait up to two minutes for requests in flight.
+    /// let telemetry = mvi::Telemetry::builder().shutdown_timeout(Duration::from_secs(120)).install()?;
+    /// mvi::shutdown_signal().await;
+    /// telemetry.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -226,6 +414,28 @@ impl TelemetryBuilder {
     /// own `metrics::counter!` included (default 1,000); `#[observe(max_series = n)]` sets one metric's
     /// own. Past it, new sets are recorded as `__overflow__`, `mvi_series_overflow_total{metric}` rises,
     /// and one warning is logged.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// #[mvi::observe(labels(tenant = tenant))]
+    /// fn bill(tenant: &str) -> usize {
+    ///     tenant.len()
+    /// }
+    ///
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .max_series_per_metric(2)
+    ///     .install()
+    ///     .unwrap();
+    /// for tenant in ["acme", "globex", "initech", "umbrella"] {
+    ///     bill(tenant);
+    /// }
+    /// let scrape = telemetry.render();
+    /// assert!(scrape.contains(r#"tenant="__overflow__""#));
+    /// assert!(scrape.contains(r#"mvi_series_overflow_total{metric="function_calls_total"}"#));
+    /// ```
     pub fn max_series_per_metric(mut self, cap: usize) -> Self {
         self.max_series = cap;
         self
@@ -233,6 +443,18 @@ impl TelemetryBuilder {
 
     /// Export spans over OTLP/HTTP to this collector base URL (`/v1/traces` is appended). Without it,
     /// spans are exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), mvi::Error> {
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .otlp_endpoint("http://otel-collector:4318") // spans to http://otel-collector:4318/v1/traces
+    ///     .install()?;
+    /// # drop(telemetry);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "otlp")]
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otlp_endpoint = Some(url.into());
@@ -241,6 +463,22 @@ impl TelemetryBuilder {
 
     /// Bucket bounds for a histogram that no macro declares (a `metrics::histogram!` of your own):
     /// finite, positive, strictly increasing, 1 to 64 of them.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let refused = mvi::Telemetry::builder().histogram_buckets("x_seconds", &[1.0, 0.5]).install();
+    /// assert!(matches!(refused, Err(mvi::Error::InvalidBuckets { .. }))); // and nothing changed
+    ///
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .without_logs()
+    ///     .histogram_buckets("queue_wait_seconds", &[0.1, 1.0, 10.0])
+    ///     .install()
+    ///     .unwrap();
+    /// metrics::histogram!("queue_wait_seconds").record(0.5);
+    /// assert!(telemetry.render().contains(r#"queue_wait_seconds_bucket{le="1"} 1"#));
+    /// ```
     pub fn histogram_buckets(mut self, name: impl Into<String>, bounds: &[f64]) -> Self {
         self.buckets.push((name.into(), bounds.to_vec()));
         self

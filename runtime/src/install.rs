@@ -25,6 +25,16 @@ impl TelemetryBuilder {
     /// changing nothing, when the catalog has conflicts, a setting is invalid, the admin address is
     /// invalid or in use, or a recorder or subscriber is already installed. Logs one INFO line: the
     /// service, its version, where the admin routes are served and how many metrics the catalog has.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+    /// assert!(telemetry.is_ok());
+    /// // Once per process: a second install is refused and changes nothing.
+    /// let again = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+    /// assert!(matches!(again, Err(mvi::Error::AlreadyInstalled)));
+    /// ```
     pub fn install(self) -> Result<Telemetry, Error> {
         if global::installed().is_some() {
             return Err(Error::AlreadyInstalled);
