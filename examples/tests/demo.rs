@@ -196,6 +196,8 @@ struct Demo {
     child: Child,
     /// Kept open: the demo writes to stderr, and a closed pipe would fail its writes.
     _stderr: BufReader<std::process::ChildStderr>,
+    /// Its stdout, read as it comes (a pipe nobody read would fill and hold the demo's log lines back).
+    stdout: std::thread::JoinHandle<String>,
     base: String,
     admin: String,
 }
@@ -222,11 +224,18 @@ fn start_demo(env: &[(&str, &str)]) -> Demo {
             .trim_end_matches(suffix)
             .to_string()
     };
+    let mut stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
     Demo {
         base: url(";"),
         admin: url("/livez"),
         child,
         _stderr: stderr,
+        stdout,
     }
 }
 
@@ -242,13 +251,7 @@ impl Demo {
     /// Waits for the exit; the exit status and the JSON log lines written on stdout.
     fn finish(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>, String) {
         let status = self.child.wait().unwrap();
-        let mut stdout = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
+        let stdout = self.stdout.join().unwrap();
         let lines = stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -393,4 +396,108 @@ fn a_second_signal_exits_at_once() {
         "second signal: exiting at once",
         "{stdout}"
     );
+}
+
+/// `MVI_LOG_RATE_LIMIT=200` under load: at most about 200 access lines a second (in the lines' own
+/// `time`; a line stamped as a second ends may count in the next one, hence the 5 of slack), and every
+/// request either has its access line or is counted as sampled out by the budget.
+#[test]
+fn a_log_budget_of_200_lines_a_second_under_load() {
+    let demo = start_demo(&[("MVI_LOG_RATE_LIMIT", "200")]);
+    let (base, admin) = (demo.base.clone(), demo.admin.clone());
+    let rt = runtime();
+    let client = reqwest::Client::new();
+    // Eight clients for two and a half seconds: thousands of requests a second, on any machine far
+    // above 200.
+    let deadline = std::time::Instant::now() + Duration::from_millis(2500);
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url) = (client.clone(), format!("{base}/products"));
+            rt.spawn(async move {
+                let mut sent = 0;
+                while std::time::Instant::now() < deadline {
+                    let status = client.get(&url).send().await.unwrap().status();
+                    assert_eq!(status, 200);
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    let (sent, metrics) = rt.block_on(async {
+        let mut sent = 0;
+        for c in clients {
+            sent += c.await.unwrap();
+        }
+        let metrics = reqwest::get(format!("{admin}/metrics")).await.unwrap();
+        (sent, metrics.text().await.unwrap())
+    });
+    demo.signal("TERM");
+    let (exit, lines, stdout) = demo.finish();
+    assert!(exit.success(), "{exit}");
+
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "mvi::access")
+        .collect();
+    let mut per_second = std::collections::BTreeMap::<&str, usize>::new();
+    for l in &access {
+        *per_second
+            .entry(&l["time"].as_str().unwrap()[..19])
+            .or_default() += 1;
+    }
+    assert!(per_second.values().all(|n| *n <= 205), "{per_second:?}");
+    let dropped = |reason: &str| {
+        let series =
+            format!(r#"mvi_log_events_sampled_out_total{{level="info",reason="{reason}"}} "#);
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&series)?.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {series} in {metrics}")) as usize
+    };
+    assert!(dropped("budget") > 0, "{metrics}");
+    assert_eq!(
+        access.len() + dropped("budget") + dropped("queue_full"),
+        sent,
+        "{per_second:?}"
+    );
+    let first = access[0];
+    assert_eq!(
+        (
+            &first["msg"],
+            &first["method"],
+            &first["route"],
+            &first["status"]
+        ),
+        (
+            &"request".into(),
+            &"GET".into(),
+            &"/products".into(),
+            &200.into()
+        ),
+        "{stdout:.2000}"
+    );
+    assert!(first["trace_id"].is_string() && first["request_id"].is_string());
+}
+
+/// `DEMO_ACCESS_LOG=off` sets `access_log(false)`: no access line.
+#[test]
+fn the_access_log_can_be_turned_off() {
+    let demo = start_demo(&[("DEMO_ACCESS_LOG", "off")]);
+    let base = demo.base.clone();
+    runtime().block_on(async {
+        let status = reqwest::get(format!("{base}/products"))
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    });
+    demo.signal("TERM");
+    let (exit, lines, stdout) = demo.finish();
+    assert!(exit.success(), "{exit}");
+    assert!(
+        !lines.iter().any(|l| l["target"] == "mvi::access"),
+        "{stdout}"
+    );
+    assert_eq!(lines.last().unwrap()["msg"], "shutdown complete");
 }

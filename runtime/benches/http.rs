@@ -14,6 +14,8 @@
 //!
 //! Both instrumented cases run under the same subscriber (mvi's JSON logs, written to a sink) and the
 //! same `metrics` recorder (mvi's, which hands undeclared metrics to metrics-exporter-prometheus).
+//! mvi's access line is off (`access_log(false)`): the peers write no line per request at INFO. What
+//! the access line adds is measured by the `logs` benchmark (`mvi_access_line`).
 //!
 //! `cargo bench -p mvi --bench http` prints criterion's report, then one table: time per request,
 //! ratio to `bare`, and overhead over `bare`.

@@ -9,7 +9,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::error::Error;
 use crate::health::Check;
-use crate::logging::{DEFAULT_FILTER, LogOutput};
+use crate::logging::{
+    DEFAULT_4XX_SAMPLE_RATIO, DEFAULT_FILTER, DEFAULT_RATE_LIMIT, LogOutput, Sampling,
+};
 use crate::series::check_buckets;
 
 /// Where the admin endpoints listen unless told otherwise: every interface, on the OpenTelemetry
@@ -77,6 +79,9 @@ pub struct TelemetryBuilder {
     logs: Option<LogOutput>,
     log_filter: Option<String>,
     debug_sample_ratio: f64,
+    access_log: bool,
+    log_rate_limit: Option<u32>,
+    sample_4xx_ratio: f64,
     shutdown_delay: Option<Duration>,
     shutdown_timeout: Duration,
     #[cfg(feature = "otlp")]
@@ -100,7 +105,9 @@ pub(crate) struct Config {
     pub(crate) check_cache: Duration,
     /// Where logs go and their filter; `None` with `without_logs()`.
     pub(crate) logs: Option<(LogOutput, EnvFilter)>,
-    pub(crate) debug_sample_ratio: f64,
+    /// `debug_sample_ratio`, the log budget and the 4xx share.
+    pub(crate) sampling: Sampling,
+    pub(crate) access_log: bool,
     pub(crate) shutdown_delay: Duration,
     pub(crate) shutdown_timeout: Duration,
     #[cfg(feature = "otlp")]
@@ -123,6 +130,9 @@ impl Default for TelemetryBuilder {
             logs: Some(LogOutput::Stdout),
             log_filter: None,
             debug_sample_ratio: 1.0,
+            access_log: true,
+            log_rate_limit: None,
+            sample_4xx_ratio: DEFAULT_4XX_SAMPLE_RATIO,
             shutdown_delay: None,
             shutdown_timeout: Duration::from_secs(30),
             #[cfg(feature = "otlp")]
@@ -359,9 +369,34 @@ impl TelemetryBuilder {
     }
 
     /// Keep this share of DEBUG and TRACE lines (0.0 to 1.0, default 1.0), decided per trace so a trace
-    /// keeps all of its debug lines or none. INFO, WARN and ERROR are never dropped.
+    /// keeps all of its debug lines or none. Counted as `reason="ratio"`.
     pub fn debug_sample_ratio(mut self, ratio: f64) -> Self {
         self.debug_sample_ratio = ratio;
+        self
+    }
+
+    /// One access line per request from every `#[traced_handler]` (default: on): `msg` `request`,
+    /// `method`, `route`, `status`, `duration_ms` and the request's ids, at ERROR for a 5xx status and
+    /// INFO otherwise, target `mvi::access`.
+    pub fn access_log(mut self, enabled: bool) -> Self {
+        self.access_log = enabled;
+        self
+    }
+
+    /// The log budget, in lines a second (default: `MVI_LOG_RATE_LIMIT`, else 1,000; 0 turns it off).
+    /// When more lines are offered, they are sampled by trace: DEBUG and TRACE first, then INFO
+    /// (2xx access lines among them), then 4xx access lines down to
+    /// [`sample_4xx_ratio`](Self::sample_4xx_ratio) of traces. WARN, ERROR, 5xx access lines and
+    /// mvi's own lines are never dropped by the budget; they count toward it.
+    pub fn log_rate_limit(mut self, lines_per_second: u32) -> Self {
+        self.log_rate_limit = Some(lines_per_second);
+        self
+    }
+
+    /// The share of traces whose 4xx access lines are kept while over the log budget (0.0 to 1.0,
+    /// default 0.01).
+    pub fn sample_4xx_ratio(mut self, ratio: f64) -> Self {
+        self.sample_4xx_ratio = ratio;
         self
     }
 
@@ -503,12 +538,25 @@ impl TelemetryBuilder {
                 "check_timeout must be longer than zero, or every check fails",
             ));
         }
-        if !(0.0..=1.0).contains(&self.debug_sample_ratio) {
-            return Err(invalid(format!(
-                "debug_sample_ratio must be within 0.0 and 1.0, not {}",
-                self.debug_sample_ratio
-            )));
+        for (name, ratio) in [
+            ("debug_sample_ratio", self.debug_sample_ratio),
+            ("sample_4xx_ratio", self.sample_4xx_ratio),
+        ] {
+            if !(0.0..=1.0).contains(&ratio) {
+                return Err(invalid(format!(
+                    "{name} must be within 0.0 and 1.0, not {ratio}"
+                )));
+            }
         }
+        let rate_limit = match (self.log_rate_limit, env("MVI_LOG_RATE_LIMIT")) {
+            (Some(limit), _) => limit,
+            (None, Some(text)) => text.trim().parse().map_err(|_| {
+                invalid(format!(
+                    "MVI_LOG_RATE_LIMIT=`{text}` is not a number of lines a second, like `1000` (0: no limit)"
+                ))
+            })?,
+            (None, None) => DEFAULT_RATE_LIMIT,
+        };
         let shutdown_delay = match (self.shutdown_delay, env("MVI_SHUTDOWN_DELAY")) {
             (Some(delay), _) => delay,
             (None, Some(text)) => humantime::parse_duration(text.trim()).map_err(|e| {
@@ -562,7 +610,12 @@ impl TelemetryBuilder {
             check_timeout: self.check_timeout,
             check_cache: self.check_cache,
             logs,
-            debug_sample_ratio: self.debug_sample_ratio,
+            sampling: Sampling {
+                debug_sample_ratio: self.debug_sample_ratio,
+                rate_limit,
+                sample_4xx_ratio: self.sample_4xx_ratio,
+            },
+            access_log: self.access_log,
             shutdown_delay,
             shutdown_timeout: self.shutdown_timeout,
             #[cfg(feature = "otlp")]

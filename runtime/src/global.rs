@@ -1,7 +1,7 @@
 //! Process-wide state, all of it in one place: what `install` sets once, and the requests in flight that
 //! shutdown waits for.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Notify;
@@ -82,4 +82,16 @@ pub(crate) async fn drained() {
         }
         notified.await;
     }
+}
+
+/// Whether `#[traced_handler]` writes an access line per request (`access_log` on the builder).
+static ACCESS_LOG: AtomicBool = AtomicBool::new(true);
+
+pub(crate) fn set_access_log(enabled: bool) {
+    ACCESS_LOG.store(enabled, Ordering::Relaxed);
+}
+
+#[inline]
+pub(crate) fn access_log() -> bool {
+    ACCESS_LOG.load(Ordering::Relaxed)
 }

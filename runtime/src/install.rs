@@ -14,7 +14,7 @@ use crate::catalog::{self, Catalog, MetricKind};
 use crate::error::Error;
 use crate::global::{self, Installed};
 use crate::health::Health;
-use crate::logging::JsonLayer;
+use crate::logging::{self, JsonLayer};
 use crate::series::{Limits, OVERFLOW_METRIC, SHAPE_CONFLICT_METRIC, Store};
 use crate::telemetry::Telemetry;
 
@@ -62,13 +62,16 @@ impl TelemetryBuilder {
             check_timeout,
             check_cache,
             logs,
-            debug_sample_ratio,
+            sampling,
+            access_log,
             shutdown_delay,
             shutdown_timeout,
             ..
         } = config;
+        global::set_access_log(access_log);
         if let Some((output, filter)) = logs {
-            let layer = JsonLayer::new(output, debug_sample_ratio, &*store);
+            let layer = JsonLayer::new(output, sampling, &*store);
+            logging::make_global(&layer);
             let subscriber = tracing_subscriber::registry().with(filter).with(layer);
             #[cfg(feature = "otlp")]
             let subscriber = subscriber.with(trace_export.as_ref().map(|e| e.layer()));
@@ -126,6 +129,7 @@ impl TelemetryBuilder {
             tasks,
             shutdown_delay,
             shutdown_timeout,
+            _flush_logs: logging::FlushOnDrop,
             #[cfg(feature = "otlp")]
             trace_export,
         })

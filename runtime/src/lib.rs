@@ -12,7 +12,7 @@
 // | `series` | the one series store every call site records into, the per-metric cap, the exposition |
 // | `catalog`, `contract`, `label` | the link-time collection of declared metrics; the committed contract tests check it against; label values and label sets |
 // | `site`, `http`, `declared` | what `#[observe]`, `#[traced_handler]` and `metrics!` call at run time |
-// | `logging`, `otel`, `trace_context`, `context` | JSON logs; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
+// | `logging`, `otel`, `trace_context`, `context` | JSON logs, their sampling and budget, the writer thread; OpenTelemetry export (feature `otlp`); W3C trace context; the context code runs in |
 // | `span`, `propagation`, `client`, `task` | `#[observe(span)]`'s child spans; the context into and out of any carrier; outgoing HTTP calls (reqwest middleware, tower layer); spawning in the current context |
 // | `global`, `signal` | process-wide state in one place; the stop signals |
 // | `__private` | what generated code calls; not a stable API |

@@ -62,6 +62,6 @@ pub async fn shutdown_signal() {
 
 fn exit_now(signal: &str, status: i32) -> ! {
     tracing::warn!(target: "mvi", signal, "second signal: exiting at once");
-    crate::logging::flush();
+    crate::logging::flush(crate::logging::FLUSH_TIMEOUT);
     std::process::exit(status)
 }

@@ -52,6 +52,8 @@ pub struct Telemetry {
     pub(crate) tasks: Vec<oneshot::Receiver<()>>,
     pub(crate) shutdown_delay: Duration,
     pub(crate) shutdown_timeout: Duration,
+    /// Writes the lines still queued when the `Telemetry` is dropped without `shutdown()`.
+    pub(crate) _flush_logs: logging::FlushOnDrop,
     #[cfg(feature = "otlp")]
     pub(crate) trace_export: Option<crate::otel::TraceExport>,
 }
@@ -158,6 +160,14 @@ impl Telemetry {
         self.admin.health.report().await
     }
 
+    /// Waits until every line logged before the call is written to the log output and flushed, at
+    /// most 2 s; false if the output did not take them in time (a stuck consumer of stdout). Lines are
+    /// written by a writer thread, so call this before reading a [`LogOutput::Writer`](crate::LogOutput)
+    /// buffer in a test. [`shutdown`](Telemetry::shutdown) and dropping the `Telemetry` flush too.
+    pub fn flush_logs(&self) -> bool {
+        logging::flush(logging::FLUSH_TIMEOUT)
+    }
+
     /// The admin routes (`/metrics`, `/livez`, `/healthz`, `/readyz`), to merge into the application's
     /// own router instead of serving a second port: `app.merge(telemetry.admin_router())`.
     ///
@@ -213,7 +223,7 @@ impl Telemetry {
     /// 2. [`stopping`](Telemetry::stopping) resolves, so the application stops accepting;
     /// 3. requests in flight in `#[traced_handler]`s finish (at most the shutdown timeout, 30 s by default);
     /// 4. the admin server stops, spans are flushed (feature `otlp`), `shutdown complete` is logged last
-    ///    and the logs are flushed.
+    ///    and every queued log line is written (at most 2 s).
     ///
     /// # Examples
     ///
@@ -254,7 +264,9 @@ impl Telemetry {
         if let Some(export) = self.trace_export {
             export.shutdown().await;
         }
+        logging::last_report();
         tracing::info!(target: "mvi", "shutdown complete");
-        logging::flush();
+        let flushed = tokio::task::spawn_blocking(|| logging::flush(logging::FLUSH_TIMEOUT));
+        let _ = flushed.await;
     }
 }

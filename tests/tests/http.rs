@@ -95,12 +95,20 @@ async fn traced_handlers_over_real_http() {
     assert_eq!(flags, "01");
     assert_eq!(response.headers()["x-request-id"], "req-123");
 
-    // The handler's log line carries the same ids as the response, as top-level JSON fields.
-    let lines: Vec<serde_json::Value> = String::from_utf8(logs.lock().unwrap().clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every log line is one JSON object"))
-        .collect();
+    // The handler's log line carries the same ids as the response, as top-level JSON fields. Lines
+    // are written by mvi's writer thread: flush before reading them.
+    let read_logs = || -> Vec<serde_json::Value> {
+        assert!(
+            telemetry.flush_logs(),
+            "the logs are written within the bound"
+        );
+        String::from_utf8(logs.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every log line is one JSON object"))
+            .collect()
+    };
+    let lines = read_logs();
     let line = lines
         .iter()
         .find(|l| l["msg"] == "showing order" && l["order_id"] == 42)
@@ -262,5 +270,53 @@ async fn traced_handlers_over_real_http() {
     if let Some(findings) = promtool_check(&body) {
         assert_eq!(findings.trim(), "", "promtool findings");
     }
+
+    // One access line a request, rejected and panicking ones included, inside the server span: the
+    // request's ids, its method, route template and status, at ERROR for a 5xx.
+    let lines = read_logs();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "mvi::access")
+        .collect();
+    assert_eq!(
+        access.len(),
+        12,
+        "as many as http_requests_total: {access:#?}"
+    );
+    let first = access
+        .iter()
+        .find(|l| l["request_id"] == "req-123")
+        .unwrap();
+    assert_eq!(
+        (&first["msg"], &first["level"], &first["method"]),
+        (&"request".into(), &"INFO".into(), &"GET".into())
+    );
+    assert_eq!(
+        (&first["route"], &first["status"]),
+        (&"/orders/{id}".into(), &200.into())
+    );
+    assert_eq!(first["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        first["span_id"],
+        span.as_str(),
+        "the server span's id, as in the response"
+    );
+    assert!(first["duration_ms"].as_f64().unwrap() >= 0.0, "{first}");
+    let by_status = |status: u16| -> Vec<&&serde_json::Value> {
+        access.iter().filter(|l| l["status"] == status).collect()
+    };
+    let rejected = by_status(400);
+    assert_eq!(rejected.len(), 2, "{rejected:#?}");
+    assert!(rejected.iter().any(
+        |l| l["route"] == "/orders/{id}" && l["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    ));
+    assert_eq!(by_status(415)[0]["route"], "/echo");
+    let panicked = by_status(500);
+    assert_eq!(
+        (panicked.len(), &panicked[0]["level"]),
+        (1, &"ERROR".into())
+    );
+    assert_eq!(by_status(418)[0]["method"], "_OTHER");
+    assert!(by_status(404).iter().all(|l| l["level"] == "INFO"));
     telemetry.shutdown().await;
 }

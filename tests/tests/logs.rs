@@ -21,6 +21,8 @@ async fn json_lines_with_correlation_filter_and_sampling() {
         .log_output(mvi::LogOutput::Writer(buffer.clone()))
         .log_filter("debug,logs::quiet=warn")
         .debug_sample_ratio(0.5)
+        // The budget has tests of its own (`log_pressure.rs`); here every sampled line is the ratio's.
+        .log_rate_limit(0)
         .install()
         .unwrap();
 
@@ -108,17 +110,20 @@ async fn json_lines_with_correlation_filter_and_sampling() {
     assert_eq!(
         sample(
             &metrics,
-            r#"mvi_log_events_sampled_out_total{level="debug"}"#
+            r#"mvi_log_events_sampled_out_total{level="debug",reason="ratio"}"#
         ),
         Some(((traces - kept) * 3) as f64)
     );
-    assert_eq!(
-        sample(
-            &metrics,
-            r#"mvi_log_events_sampled_out_total{level="warn"}"#
-        ),
-        Some(0.0)
-    );
+    for reason in ["ratio", "budget", "queue_full"] {
+        assert_eq!(
+            sample(
+                &metrics,
+                &format!(r#"mvi_log_events_sampled_out_total{{level="warn",reason="{reason}"}}"#)
+            ),
+            Some(0.0),
+            "{metrics}"
+        );
+    }
 
     // A line outside any span has no ids; the filter drops INFO from `logs::quiet` but not its WARN.
     let plain = lines.iter().find(|l| l["msg"] == "no trace here").unwrap();

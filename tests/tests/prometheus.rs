@@ -123,6 +123,8 @@ async fn a_real_prometheus_scrapes_exemplars_evaluates_the_rules_and_fires_an_al
     assert_eq!(response.status(), 500);
     let traceparent = response.headers()["traceparent"].to_str().unwrap();
     let failed = traceparent.split('-').nth(1).unwrap().to_string();
+    // Log lines reach the buffer from mvi's writer thread.
+    assert!(telemetry.flush_logs());
     let logged: BTreeSet<String> = String::from_utf8(logs.lock().unwrap().clone())
         .unwrap()
         .lines()

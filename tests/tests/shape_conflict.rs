@@ -107,6 +107,7 @@ async fn a_second_shape_is_refused_counted_and_logged_once() {
     if let Some(findings) = mvi_tests::promtool_check(&body) {
         assert_eq!(findings.trim(), "", "promtool findings");
     }
+    assert!(telemetry.flush_logs());
     let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
     let warnings: Vec<&str> = text
         .lines()

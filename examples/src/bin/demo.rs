@@ -4,7 +4,9 @@
 //!
 //! `cargo run -p mvi-examples --bin demo` serves the shop on 127.0.0.1:8080 (`DEMO_ADDR`) and the admin
 //! endpoints on 127.0.0.1:9464 (`MVI_ADMIN_ADDR`; the demo binds loopback, where the library's default
-//! is every interface). SIGTERM or Ctrl-C stops it gracefully, after `MVI_SHUTDOWN_DELAY`. `--selftest` drives traffic at itself, prints a
+//! is every interface). SIGTERM or Ctrl-C stops it gracefully, after `MVI_SHUTDOWN_DELAY`. It writes an
+//! access line per request unless `DEMO_ACCESS_LOG=off`, within `MVI_LOG_RATE_LIMIT` lines a second
+//! (default 1,000). `--selftest` drives traffic at itself, prints a
 //! `/metrics` excerpt, the `/healthz` body and a log line, and exits 0 when all is as expected.
 //! `--catalog` prints the metric contract (every metric the code declares) as JSON and exits.
 //!
@@ -194,6 +196,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .service_name("shop")
         .service_version(env!("CARGO_PKG_VERSION"))
         .admin_addr(std::env::var("MVI_ADMIN_ADDR").unwrap_or_else(|_| "127.0.0.1:9464".into()))
+        .access_log(std::env::var("DEMO_ACCESS_LOG").map_or(true, |v| v != "off"))
         .readiness_check("sqlite", move || {
             let shop = check.clone();
             async move { shop.ping().await }

@@ -1,5 +1,6 @@
 //! What the benchmarks of async code share: a current-thread runtime, entered, and mvi installed with
-//! its JSON logs written to a sink.
+//! its JSON logs written to a sink, and the access line off: the peers write no line per request at
+//! INFO, and the `logs` benchmark measures the line (`mvi_access_line`).
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,7 @@ pub(crate) fn run(
         .log_output(mvi::LogOutput::Writer(Arc::new(
             Mutex::new(std::io::sink()),
         )))
-        .log_filter(filter.unwrap_or(mvi::DEFAULT_LOG_FILTER));
+        .log_filter(filter.unwrap_or(mvi::DEFAULT_LOG_FILTER))
+        .access_log(false);
     crate::common::run(builder, |c| benches(c, &rt));
 }
