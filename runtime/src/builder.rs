@@ -350,12 +350,40 @@ impl TelemetryBuilder {
     }
 
     /// Where JSON logs go (default: stdout).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .log_output(mvi::LogOutput::Writer(logs.clone()))
+    ///     .install()
+    ///     .unwrap();
+    /// tracing::info!(order = 42, "order placed");
+    /// assert!(telemetry.flush_logs());
+    /// let written = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    /// let line = written.lines().find(|l| l.contains("order placed")).unwrap();
+    /// let json: serde_json::Value = serde_json::from_str(line).unwrap();
+    /// assert_eq!((json["level"].as_str(), json["order"].as_u64()), (Some("INFO"), Some(42)));
+    /// ```
     pub fn log_output(mut self, output: LogOutput) -> Self {
         self.logs = Some(output);
         self
     }
 
     /// Install no log subscriber (you set your own `tracing` subscriber).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// // Your own subscriber first; mvi then installs metrics and the admin routes only.
+    /// tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default()).unwrap();
+    /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+    /// assert!(telemetry.is_ok());
+    /// ```
     pub fn without_logs(mut self) -> Self {
         self.logs = None;
         self
@@ -363,6 +391,25 @@ impl TelemetryBuilder {
 
     /// The log filter, in `RUST_LOG` syntax; overrides `RUST_LOG` (default: `RUST_LOG`, else
     /// [`DEFAULT_LOG_FILTER`](crate::DEFAULT_LOG_FILTER)).
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .log_output(mvi::LogOutput::Writer(logs.clone()))
+    ///     .log_filter("warn,rust_out=debug") // this crate at DEBUG, the rest at WARN
+    ///     .install()
+    ///     .unwrap();
+    /// tracing::debug!("kept");
+    /// tracing::info!(target: "other", "dropped");
+    /// telemetry.flush_logs();
+    /// let written = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    /// assert!(written.contains("kept") && !written.contains("dropped"));
+    /// ```
     pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
         self.log_filter = Some(directives.into());
         self
@@ -370,6 +417,26 @@ impl TelemetryBuilder {
 
     /// Keep this share of DEBUG and TRACE lines (0.0 to 1.0, default 1.0), decided per trace so a trace
     /// keeps all of its debug lines or none. Counted as `reason="ratio"`.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .log_output(mvi::LogOutput::Writer(logs.clone()))
+    ///     .log_filter("debug")
+    ///     .debug_sample_ratio(0.0) // no DEBUG line at all; INFO and above are not sampled
+    ///     .install()
+    ///     .unwrap();
+    /// tracing::debug!("sampled out");
+    /// tracing::warn!("kept");
+    /// telemetry.flush_logs();
+    /// let written = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    /// assert!(written.contains("kept") && !written.contains("sampled out"));
+    /// ```
     pub fn debug_sample_ratio(mut self, ratio: f64) -> Self {
         self.debug_sample_ratio = ratio;
         self
@@ -378,6 +445,17 @@ impl TelemetryBuilder {
     /// One access line per request from every `#[traced_handler]` (default: on): `msg` `request`,
     /// `method`, `route`, `status`, `duration_ms` and the request's ids, at ERROR for a 5xx status and
     /// INFO otherwise, target `mvi::access`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), mvi::Error> {
+    /// // A service behind a proxy that writes the access log already.
+    /// let telemetry = mvi::Telemetry::builder().access_log(false).install()?;
+    /// # drop(telemetry);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn access_log(mut self, enabled: bool) -> Self {
         self.access_log = enabled;
         self
@@ -388,6 +466,18 @@ impl TelemetryBuilder {
     /// (2xx access lines among them), then 4xx access lines down to
     /// [`sample_4xx_ratio`](Self::sample_4xx_ratio) of traces. WARN, ERROR, 5xx access lines and
     /// mvi's own lines are never dropped by the budget; they count toward it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), mvi::Error> {
+    /// // At most 200 lines a second reach the log pipeline; what is dropped is counted in
+    /// // `mvi_log_events_sampled_out_total{reason="budget"}`.
+    /// let telemetry = mvi::Telemetry::builder().log_rate_limit(200).install()?;
+    /// # drop(telemetry);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn log_rate_limit(mut self, lines_per_second: u32) -> Self {
         self.log_rate_limit = Some(lines_per_second);
         self
@@ -395,6 +485,17 @@ impl TelemetryBuilder {
 
     /// The share of traces whose 4xx access lines are kept while over the log budget (0.0 to 1.0,
     /// default 0.01).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), mvi::Error> {
+    /// // Over the budget, keep the 4xx access lines of one trace in ten.
+    /// let telemetry = mvi::Telemetry::builder().log_rate_limit(500).sample_4xx_ratio(0.1).install()?;
+    /// # drop(telemetry);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sample_4xx_ratio(mut self, ratio: f64) -> Self {
         self.sample_4xx_ratio = ratio;
         self
@@ -491,6 +592,7 @@ impl TelemetryBuilder {
     /// # }
     /// ```
     #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otlp_endpoint = Some(url.into());
         self

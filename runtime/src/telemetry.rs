@@ -164,6 +164,22 @@ impl Telemetry {
     /// most 2 s; false if the output did not take them in time (a stuck consumer of stdout). Lines are
     /// written by a writer thread, so call this before reading a [`LogOutput::Writer`](crate::LogOutput)
     /// buffer in a test. [`shutdown`](Telemetry::shutdown) and dropping the `Telemetry` flush too.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    /// let telemetry = mvi::Telemetry::builder()
+    ///     .without_admin_server()
+    ///     .log_output(mvi::LogOutput::Writer(logs.clone()))
+    ///     .install()
+    ///     .unwrap();
+    /// tracing::info!("written by mvi's writer thread");
+    /// assert!(telemetry.flush_logs()); // every line logged before this call is in `logs`
+    /// assert!(String::from_utf8(logs.lock().unwrap().clone()).unwrap().contains("writer thread"));
+    /// ```
     pub fn flush_logs(&self) -> bool {
         logging::flush(logging::FLUSH_TIMEOUT)
     }
