@@ -5,31 +5,17 @@
 //! `cargo test` builds the examples before it runs this; `cargo test --test examples` alone does not,
 //! so a missing or stale example binary fails with what to run.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mvi_tests::{get, sample};
+use support::Process;
+
+mod support;
 
 /// An example running as a process.
-struct Example {
-    child: Child,
-    /// What it printed on stderr up to its first URL.
-    banner: String,
-    /// Kept open: the example writes to stderr, and a closed pipe would fail its writes.
-    _stderr: BufReader<ChildStderr>,
-    /// Its stdout (the JSON logs), read as it comes so that a full pipe never holds it back.
-    stdout: Option<std::thread::JoinHandle<String>>,
-}
-
-/// A test that fails before [`Example::stop`] leaves no process behind.
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+struct Example(Process);
 
 /// The example's binary, as `cargo test` (or `cargo build --examples`) left it.
 fn binary(name: &str) -> PathBuf {
@@ -53,40 +39,19 @@ fn binary(name: &str) -> PathBuf {
 }
 
 fn start(name: &str) -> Example {
-    let mut child = Command::new(binary(name))
+    let mut command = Command::new(binary(name));
+    command
         .env("MVI_ADMIN_ADDR", "127.0.0.1:0")
         .env("APP_ADDR", "127.0.0.1:0")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut banner = String::new();
-    while !banner.contains("http://") {
-        assert!(
-            stderr.read_line(&mut banner).unwrap() > 0,
-            "{name}: {banner}"
-        );
-    }
-    let mut stdout = child.stdout.take().unwrap();
-    let stdout = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
-    Example {
-        child,
-        banner,
-        _stderr: stderr,
-        stdout: Some(stdout),
-    }
+        .env_remove("RUST_LOG");
+    Example(Process::start(command, |banner| banner.contains("http://")))
 }
 
 impl Example {
     /// The first `http://host:port` the example printed.
     fn base(&self) -> String {
-        let url = &self.banner[self.banner.find("http://").unwrap()..];
+        let banner = &self.0.banner;
+        let url = &banner[banner.find("http://").unwrap()..];
         let end = url[7..]
             .find(|c: char| c != '.' && c != ':' && !c.is_ascii_digit())
             .map_or(url.len(), |e| e + 7);
@@ -102,17 +67,15 @@ impl Example {
     }
 
     /// Sends SIGTERM; the example must exit 0 with `shutdown complete` as its last log line.
-    fn stop(mut self) {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let status = self.child.wait().unwrap();
-        let stdout = self.stdout.take().unwrap().join().unwrap();
+    fn stop(self) {
+        self.0.signal("TERM");
+        let (status, lines, stdout) = self.0.finish();
         assert!(status.success(), "{status}\n{stdout}");
-        let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-        assert_eq!(last["msg"], "shutdown complete", "{stdout}");
+        assert_eq!(
+            lines.last().unwrap()["msg"],
+            "shutdown complete",
+            "{stdout}"
+        );
     }
 }
 
@@ -125,6 +88,7 @@ async fn smallest_counts_its_rolls() {
     let example = start("smallest");
     assert!(
         example
+            .0
             .banner
             .starts_with("12 rolls done; scrape http://127.0.0.1:")
     );
@@ -215,10 +179,11 @@ async fn library_calls_allocate_nothing_until_the_application_installs() {
     let example = start("library");
     assert!(
         example
+            .0
             .banner
             .starts_with("before install: 1000 calls, 0 allocations, nothing recorded\n"),
         "{}",
-        example.banner
+        example.0.banner
     );
     let metrics = example.scrape().await;
     let calls = r#"function_calls_total{function="distance_km",module="library::geo",result="ok"}"#;
