@@ -43,6 +43,7 @@ fn start(name: &str) -> Example {
     command
         .env("MVI_ADMIN_ADDR", "127.0.0.1:0")
         .env("APP_ADDR", "127.0.0.1:0")
+        .env("GIT_COMMIT", "4f2a9c1") // as a container built with the commit as a build argument has it
         .env_remove("RUST_LOG");
     Example(Process::start(command, |banner| banner.contains("http://")))
 }
@@ -104,6 +105,14 @@ async fn smallest_counts_its_rolls() {
             r#"function_calls_duration_seconds_count{function="roll",module="smallest"}"#
         ),
         12.0
+    );
+    // The commit from the environment, for autometrics' dashboards (`service_commit` not called).
+    assert_eq!(
+        value(
+            &metrics,
+            r#"build_info{service_name="smallest",version="unknown",commit="4f2a9c1"}"#
+        ),
+        1.0
     );
     example.stop();
 }
