@@ -10,6 +10,14 @@ use hashbrown::HashTable;
 use super::store::Store;
 
 /// The value every label takes once its metric has reached its cap on label sets.
+///
+/// # Examples
+///
+/// ```
+/// // What a series past its metric's cap is recorded as, in a query:
+/// let query = format!(r#"sum(rate(http_requests_total{{route="{}"}}[5m]))"#, mvi::OVERFLOW_VALUE);
+/// assert_eq!(query, r#"sum(rate(http_requests_total{route="__overflow__"}[5m]))"#);
+/// ```
 pub const OVERFLOW_VALUE: &str = "__overflow__";
 
 /// One label set's values and what they resolved to.
