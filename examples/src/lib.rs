@@ -1,5 +1,15 @@
 //! Runnable examples of mvi. `demo` (in `src/bin/demo.rs`) is the README's main job.
 
+/// `docs/migrating-from-autometrics.md`, whose code blocks run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-autometrics.md")]
+mod migrating_from_autometrics {}
+
+/// `docs/migrating-from-metrics.md`, whose code blocks run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-metrics.md")]
+mod migrating_from_metrics {}
+
 pub mod shop {
     //! The demo's business logic over SQLite, observed with `#[mvi::observe]`, and the shop's business
     //! metrics, declared with `mvi::metrics!`.

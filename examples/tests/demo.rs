@@ -1,8 +1,11 @@
 //! The README's main job, run as a newcomer would: the demo binary, as a separate process.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+
+use support::Process;
+
+mod support;
 
 #[test]
 fn selftest_prints_metrics_health_and_the_log_lines_of_both_hops_and_exits_zero() {
@@ -193,70 +196,42 @@ fn the_demo_keeps_its_metric_contract() {
 
 /// The demo as a process on free ports: its application and admin base URLs, read from its banner.
 struct Demo {
-    child: Child,
-    /// Kept open: the demo writes to stderr, and a closed pipe would fail its writes.
-    _stderr: BufReader<std::process::ChildStderr>,
-    /// Its stdout, read as it comes (a pipe nobody read would fill and hold the demo's log lines back).
-    stdout: std::thread::JoinHandle<String>,
+    process: Process,
     base: String,
     admin: String,
 }
 
 fn start_demo(env: &[(&str, &str)]) -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_demo"));
+    command
         .env("DEMO_ADDR", "127.0.0.1:0")
         .env("MVI_ADMIN_ADDR", "127.0.0.1:0")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut banner = String::new();
-    while !banner.contains("JSON logs follow") {
-        assert!(stderr.read_line(&mut banner).unwrap() > 0, "{banner}");
-    }
+        .envs(env.iter().copied());
+    let process = Process::start(command, |banner| banner.contains("JSON logs follow"));
     let url = |suffix: &str| {
-        banner
+        process
+            .banner
             .split_whitespace()
             .find(|w| w.starts_with("http://") && w.ends_with(suffix))
-            .unwrap_or_else(|| panic!("no {suffix} URL in the banner:\n{banner}"))
+            .unwrap_or_else(|| panic!("no {suffix} URL in the banner:\n{}", process.banner))
             .trim_end_matches(suffix)
             .to_string()
     };
-    let mut stdout = child.stdout.take().unwrap();
-    let stdout = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
     Demo {
         base: url(";"),
         admin: url("/livez"),
-        child,
-        _stderr: stderr,
-        stdout,
+        process,
     }
 }
 
 impl Demo {
     fn signal(&self, name: &str) {
-        let sent = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
+        self.process.signal(name);
     }
 
     /// Waits for the exit; the exit status and the JSON log lines written on stdout.
-    fn finish(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>, String) {
-        let status = self.child.wait().unwrap();
-        let stdout = self.stdout.join().unwrap();
-        let lines = stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect();
-        (status, lines, stdout)
+    fn finish(self) -> (std::process::ExitStatus, Vec<serde_json::Value>, String) {
+        self.process.finish()
     }
 }
 

@@ -17,8 +17,23 @@ use crate::health::{Health, HealthReport};
 use crate::series::{ExpositionFormat, Store};
 
 /// The `Content-Type` of `/metrics` in the Prometheus text format, version 0.0.4 (the default).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(mvi::PROMETHEUS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+/// ```
 pub const PROMETHEUS_CONTENT_TYPE: &str = ExpositionFormat::PrometheusText.content_type();
 /// The `Content-Type` of `/metrics` in OpenMetrics 1.0 text, when `Accept` asks for it.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(
+///     mvi::OPENMETRICS_CONTENT_TYPE,
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/// );
+/// ```
 pub const OPENMETRICS_CONTENT_TYPE: &str = ExpositionFormat::OpenMetrics.content_type();
 
 /// What the admin routes read.

@@ -7,6 +7,17 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 /// What kind of metric a declaration is.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe]
+/// fn charge() {}
+///
+/// let calls = mvi::catalog().get("function_calls_total").unwrap();
+/// assert_eq!(calls.kind, mvi::MetricKind::Counter);
+/// assert_eq!(calls.kind.to_string(), "counter");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MetricKind {
@@ -29,6 +40,20 @@ impl fmt::Display for MetricKind {
 }
 
 /// Where a metric is declared.
+///
+/// # Examples
+///
+/// ```
+/// let location = mvi::Location {
+///     file: "src/shop.rs",
+///     line: 12,
+///     column: 1,
+///     function: "Shop::place",
+///     module: "shop",
+/// };
+/// // How `install()`'s conflict messages name a place.
+/// assert_eq!(location.to_string(), "src/shop.rs:12:1 (`Shop::place`)");
+/// ```
 #[derive(Debug, Serialize)]
 pub struct Location {
     /// Source file.
@@ -54,6 +79,35 @@ impl fmt::Display for Location {
 }
 
 /// One metric as one macro use declares it. Built by the macros; read it through [`catalog()`](crate::catalog).
+///
+/// # Examples
+///
+/// The macros build one as a `static` per metric and call site; this is what
+/// `#[observe(histogram(buckets = [0.1, 1.0]))] fn charge()` declares:
+///
+/// ```
+/// static CHARGE: mvi::MetricDecl = mvi::MetricDecl {
+///     name: "function_calls_duration_seconds",
+///     kind: mvi::MetricKind::Histogram,
+///     help: "Duration of calls of observed functions, in seconds.",
+///     unit: "seconds",
+///     labels: &["function", "module"],
+///     typed_labels: &[],
+///     typed_values: &[],
+///     buckets: &[0.1, 1.0],
+///     max_series: None,
+///     series: &[&["charge", "shop"]],
+///     location: mvi::Location {
+///         file: "src/shop.rs",
+///         line: 3,
+///         column: 1,
+///         function: "charge",
+///         module: "shop",
+///     },
+/// };
+/// assert_eq!(CHARGE.label_names(), ["function", "module"]);
+/// assert_eq!(CHARGE.zero_series(), [["charge", "shop"]]);
+/// ```
 #[derive(Debug)]
 pub struct MetricDecl {
     /// Metric name.
@@ -86,6 +140,18 @@ pub struct MetricDecl {
 pub static CATALOG: [MetricDecl];
 
 /// A metric name with everything declared for it.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe(histogram(buckets = [0.1, 1.0]))]
+/// fn charge() {}
+///
+/// let entry: &mvi::CatalogEntry = mvi::catalog().get("function_calls_duration_seconds").unwrap();
+/// assert_eq!(entry.kind, mvi::MetricKind::Histogram);
+/// assert_eq!(entry.unit, "seconds");
+/// assert_eq!(entry.declarations.len(), 1);
+/// ```
 #[derive(Debug, Serialize)]
 pub struct CatalogEntry {
     /// Metric name.
@@ -104,6 +170,19 @@ pub struct CatalogEntry {
 }
 
 /// One declaration of a metric, as the contract JSON shows it.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe(histogram(buckets = [0.1, 1.0]), labels(tier = "gold"))]
+/// fn charge() {}
+///
+/// let entry = mvi::catalog().get("function_calls_duration_seconds").unwrap();
+/// let declaration: &mvi::Declaration = &entry.declarations[0];
+/// assert_eq!(declaration.function, "charge");
+/// assert_eq!(declaration.labels, ["function", "module", "tier"]);
+/// assert_eq!(declaration.buckets, [0.1, 1.0]);
+/// ```
 #[derive(Debug, Serialize)]
 pub struct Declaration {
     /// The `function` label (the handler's name for `#[traced_handler]`).
@@ -123,6 +202,26 @@ pub struct Declaration {
 
 /// Two declarations of one metric name that would break the exposition or make it ambiguous: one
 /// name with two kinds, or two shapes (label names, buckets) for the same series.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe(histogram(name = "work_seconds"))]
+/// fn timed() {}
+///
+/// #[mvi::observe(concurrency(name = "work_seconds"))]
+/// fn in_flight() {}
+///
+/// let conflict: &mvi::Conflict = &mvi::catalog().conflicts()[0];
+/// assert_eq!((conflict.name, conflict.what), ("work_seconds", "kind"));
+/// assert_eq!(conflict.first.location.function, "timed");
+/// assert_eq!(conflict.second.location.function, "in_flight");
+/// // And `install()` refuses to start, naming both places.
+/// assert!(matches!(
+///     mvi::Telemetry::builder().without_admin_server().without_logs().install(),
+///     Err(mvi::Error::CatalogConflict { .. })
+/// ));
+/// ```
 #[derive(Debug)]
 pub struct Conflict {
     /// The metric name.
@@ -138,6 +237,25 @@ pub struct Conflict {
 
 impl MetricDecl {
     /// Every label name: `labels`, then `typed_labels`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SHIP: mvi::MetricDecl = mvi::MetricDecl {
+    ///     name: "function_calls_total",
+    ///     kind: mvi::MetricKind::Counter,
+    ///     help: "Calls of observed functions, by result.",
+    ///     unit: "",
+    ///     labels: &["function", "module", "result"],
+    ///     typed_labels: &["region"],
+    ///     typed_values: &[Some(&["eu", "us"])],
+    ///     buckets: &[],
+    ///     max_series: None,
+    ///     series: &[&["ship", "shop", "ok"], &["ship", "shop", "error"]],
+    ///     location: mvi::Location { file: "src/shop.rs", line: 9, column: 1, function: "ship", module: "shop" },
+    /// };
+    /// assert_eq!(SHIP.label_names(), ["function", "module", "result", "region"]);
+    /// ```
     pub fn label_names(&self) -> Vec<&'static str> {
         self.labels
             .iter()
@@ -147,6 +265,33 @@ impl MetricDecl {
     }
 
     /// The label values of every series that exists before the first call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SHIP: mvi::MetricDecl = mvi::MetricDecl {
+    ///     name: "function_calls_total",
+    ///     kind: mvi::MetricKind::Counter,
+    ///     help: "Calls of observed functions, by result.",
+    ///     unit: "",
+    ///     labels: &["function", "module", "result"],
+    ///     typed_labels: &["region"],
+    ///     typed_values: &[Some(&["eu", "us"])],
+    ///     buckets: &[],
+    ///     max_series: None,
+    ///     series: &[&["ship", "shop", "ok"], &["ship", "shop", "error"]],
+    ///     location: mvi::Location { file: "src/shop.rs", line: 9, column: 1, function: "ship", module: "shop" },
+    /// };
+    /// assert_eq!(
+    ///     SHIP.zero_series(),
+    ///     [
+    ///         ["ship", "shop", "ok", "eu"],
+    ///         ["ship", "shop", "ok", "us"],
+    ///         ["ship", "shop", "error", "eu"],
+    ///         ["ship", "shop", "error", "us"],
+    ///     ]
+    /// );
+    /// ```
     pub fn zero_series(&self) -> Vec<Vec<&'static str>> {
         let mut out: Vec<Vec<&'static str>> = self.series.iter().map(|s| s.to_vec()).collect();
         for values in self.typed_values {
@@ -246,6 +391,19 @@ impl Conflict {
 }
 
 /// The metric contract of the program: every metric declared by `#[observe]` and friends.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe]
+/// fn charge() {}
+///
+/// let catalog: &mvi::Catalog = mvi::catalog();
+/// let names: Vec<&str> = catalog.metrics().iter().map(|m| m.name).collect();
+/// assert!(names.contains(&"function_calls_duration_seconds"));
+/// assert!(names.contains(&"function_calls_total"));
+/// assert!(catalog.conflicts().is_empty());
+/// ```
 #[derive(Debug, Serialize)]
 pub struct Catalog {
     metrics: Vec<CatalogEntry>,
@@ -255,21 +413,70 @@ pub struct Catalog {
 
 impl Catalog {
     /// One entry per metric name, sorted by name.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// #[mvi::observe(concurrency)]
+    /// async fn fetch() {}
+    ///
+    /// let ours: Vec<(&str, String)> = mvi::catalog()
+    ///     .metrics()
+    ///     .iter()
+    ///     .filter(|m| m.name.starts_with("function_calls"))
+    ///     .map(|m| (m.name, m.kind.to_string()))
+    ///     .collect();
+    /// assert_eq!(ours, [("function_calls_concurrent", "gauge".to_string())]);
+    /// ```
     pub fn metrics(&self) -> &[CatalogEntry] {
         &self.metrics
     }
 
     /// The entry for one name.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// #[mvi::observe(counter(name = "orders_placed_total", help = "Orders accepted by checkout."))]
+    /// fn place() {}
+    ///
+    /// let orders = mvi::catalog().get("orders_placed_total").unwrap();
+    /// assert_eq!(orders.help, "Orders accepted by checkout.");
+    /// assert!(mvi::catalog().get("function_calls_total").is_none());
+    /// ```
     pub fn get(&self, name: &str) -> Option<&CatalogEntry> {
         self.metrics.iter().find(|m| m.name == name)
     }
 
     /// Declarations that disagree; [`install`](crate::TelemetryBuilder::install) refuses to start while any exist.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// #[mvi::observe]
+    /// fn charge() {}
+    ///
+    /// // A test that fails, naming both places, when two declarations disagree.
+    /// for conflict in mvi::catalog().conflicts() {
+    ///     panic!("{}: {} at {} and {}", conflict.name, conflict.what, conflict.first.location, conflict.second.location);
+    /// }
+    /// ```
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
     }
 
     /// The catalog as pretty JSON, for diffing the metric contract in CI.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// #[mvi::observe]
+    /// fn charge() {}
+    ///
+    /// let json: serde_json::Value = serde_json::from_str(&mvi::catalog().to_json()).unwrap();
+    /// assert_eq!(json["metrics"][0]["name"], "function_calls_duration_seconds");
+    /// assert_eq!(json["metrics"][0]["declarations"][0]["function"], "charge");
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
@@ -356,6 +563,20 @@ fn conflict(first: &MetricDecl, second: &MetricDecl) -> Option<&'static str> {
 }
 
 /// The catalog of this program, built once from the link-time collection.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[mvi::observe]
+/// fn charge() {}
+///
+/// // `--catalog` in a service's `main`: print the metric contract and exit.
+/// if std::env::args().any(|a| a == "--catalog") {
+///     println!("{}", mvi::catalog().to_json());
+///     return;
+/// }
+/// assert!(mvi::catalog().get("function_calls_total").is_some());
+/// ```
 pub fn catalog() -> &'static Catalog {
     static CELL: OnceLock<Catalog> = OnceLock::new();
     CELL.get_or_init(|| Catalog::build(&CATALOG))

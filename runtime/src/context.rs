@@ -13,6 +13,17 @@ use std::task::{Context as TaskContext, Poll};
 use crate::trace_context::{FLAG_SAMPLED, SpanId, TraceId};
 
 /// The trace and span code runs in.
+///
+/// # Examples
+///
+/// ```
+/// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+/// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+/// let cx: mvi::context::SpanContext = parent.in_scope(|| mvi::context::current().unwrap());
+/// assert_eq!(cx.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(cx.span_id.to_string(), "00f067aa0ba902b7");
+/// assert_eq!(cx.flags, mvi::trace_context::FLAG_SAMPLED);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpanContext {
     /// The trace.
@@ -25,6 +36,14 @@ pub struct SpanContext {
 
 impl SpanContext {
     /// Whether the trace is sampled (exported, and eligible for exemplars).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+    /// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+    /// assert!(parent.span_context().unwrap().is_sampled()); // flags `01`
+    /// ```
     pub fn is_sampled(&self) -> bool {
         self.flags & FLAG_SAMPLED != 0
     }
@@ -38,12 +57,37 @@ thread_local! {
 }
 
 /// The context code on this thread runs in, if any.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(mvi::context::current(), None); // outside any trace
+///
+/// #[mvi::observe(span)]
+/// fn checkout() -> Option<mvi::context::SpanContext> {
+///     mvi::context::current() // the span of this call
+/// }
+/// let cx = checkout().unwrap();
+/// assert_ne!(cx.trace_id.0, 0);
+/// ```
 #[inline]
 pub fn current() -> Option<SpanContext> {
     CURRENT.with(Cell::get)
 }
 
 /// The W3C `tracestate` of the current trace, as the caller sent it, if any.
+///
+/// # Examples
+///
+/// ```
+/// let carrier = vec![
+///     ("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string()),
+///     ("tracestate".to_string(), "vendor=abc".to_string()),
+/// ];
+/// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+/// let state = parent.in_scope(mvi::context::tracestate);
+/// assert_eq!(state.as_deref(), Some("vendor=abc"));
+/// ```
 pub fn tracestate() -> Option<Arc<str>> {
     EXTRA.with(|e| {
         let extra = e.take();
@@ -151,12 +195,39 @@ pub struct Carried {
 
 /// What `#[observe(span(parent = ...))]` takes: a [`Carried`] context, or `Option<Carried>` as
 /// [`propagation::extract`](crate::propagation::extract) returns it (`None` starts a new trace).
+///
+/// # Examples
+///
+/// `span(parent = ...)` takes either a [`Carried`] or an `Option<Carried>`:
+///
+/// ```
+/// use mvi::context::{Carried, IntoParent};
+///
+/// #[mvi::observe(span(parent = parent))]
+/// fn handle(parent: Option<Carried>) -> bool {
+///     mvi::context::current().is_some()
+/// }
+///
+/// assert!(handle(None)); // a new trace
+/// let parent: Option<Carried> = mvi::propagation::extract_from(&Vec::<(String, String)>::new());
+/// assert!(parent.clone().into_parent().is_none());
+/// assert!(handle(parent));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`span(parent = ...)` takes an `Option<mvi::context::Carried>` (as `mvi::propagation::extract` returns) or a `Carried`, not `{Self}`",
     label = "not a parent context"
 )]
 pub trait IntoParent {
     /// The parent, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::context::IntoParent;
+    ///
+    /// let here = mvi::context::capture();
+    /// assert!(here.into_parent().is_some());
+    /// ```
     fn into_parent(self) -> Option<Carried>;
 }
 
@@ -173,6 +244,23 @@ impl IntoParent for Option<Carried> {
 }
 
 /// The current context and `tracing` span, to carry into a task, a thread or a callback.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// #[mvi::observe(span)]
+/// async fn enqueue() -> mvi::context::Carried {
+///     mvi::context::capture() // the span of this call, to finish the work elsewhere
+/// }
+///
+/// let job = enqueue().await;
+/// let trace = job.span_context().unwrap().trace_id;
+/// let seen = std::thread::spawn(move || job.in_scope(|| mvi::context::current().unwrap().trace_id));
+/// assert_eq!(seen.join().unwrap(), trace);
+/// # }
+/// ```
 pub fn capture() -> Carried {
     Carried {
         cx: current(),
@@ -195,11 +283,31 @@ impl Carried {
     }
 
     /// The trace and span it carries, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+    /// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+    /// assert_eq!(parent.span_context().unwrap().span_id.to_string(), "00f067aa0ba902b7");
+    /// assert!(mvi::context::capture().span_context().is_none()); // captured outside any trace
+    /// ```
     pub fn span_context(&self) -> Option<SpanContext> {
         self.cx
     }
 
     /// Its `tracestate`, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let carrier = vec![
+    ///     ("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string()),
+    ///     ("tracestate".to_string(), "vendor=abc".to_string()),
+    /// ];
+    /// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+    /// assert_eq!(parent.tracestate(), Some("vendor=abc"));
+    /// ```
     pub fn tracestate(&self) -> Option<&str> {
         self.extra.tracestate.as_deref()
     }
@@ -210,12 +318,38 @@ impl Carried {
 
     /// Runs `f` in this context: `mvi::context::current()`, outgoing headers, new spans and log lines
     /// inside see it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+    /// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+    /// let trace = parent.in_scope(|| {
+    ///     tracing::info!("consuming"); // a log line of this trace
+    ///     mvi::context::current().unwrap().trace_id
+    /// });
+    /// assert_eq!(trace.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// ```
     pub fn in_scope<R>(mut self, f: impl FnOnce() -> R) -> R {
         let _entered = enter(self.cx, &mut self.extra);
         self.span.in_scope(f)
     }
 
     /// Runs a future in this context: it is current during every poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+    /// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+    /// let trace = parent
+    ///     .scope(async { mvi::context::current().unwrap().trace_id })
+    ///     .await;
+    /// assert_eq!(trace.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// # }
+    /// ```
     pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
         use tracing::Instrument as _;
         WithContext::new(future, self.cx, self.extra).instrument(self.span)

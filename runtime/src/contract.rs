@@ -28,6 +28,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 /// The environment variable that makes [`check`] write the contract file anew.
+///
+/// # Examples
+///
+/// ```text
+/// MVI_CONTRACT_BLESS=1 cargo test --test contract   # writes metrics.contract.json anew; review the diff
+/// ```
+///
+/// ```
+/// assert_eq!(mvi::contract::BLESS_ENV, "MVI_CONTRACT_BLESS");
+/// ```
 pub const BLESS_ENV: &str = "MVI_CONTRACT_BLESS";
 
 /// Checks this program's catalog ([`catalog()`](crate::catalog)) against the contract file at `path`
@@ -38,6 +48,16 @@ pub const BLESS_ENV: &str = "MVI_CONTRACT_BLESS";
 /// On a breaking change (a metric or one function's series of it removed or renamed, a changed kind,
 /// a removed or renamed label, changed buckets), with every change and where it is declared now; when
 /// the file is missing or unreadable. With `MVI_CONTRACT_BLESS=1` it writes the file instead and passes.
+///
+/// # Examples
+///
+/// ```no_run
+/// // tests/contract.rs of a crate whose library declares its metrics:
+/// #[test]
+/// fn metric_contract() {
+///     mvi::contract::check("metrics.contract.json");
+/// }
+/// ```
 #[track_caller]
 pub fn check(path: impl AsRef<Path>) {
     check_catalog_json(&crate::catalog().to_json(), path);
@@ -49,6 +69,17 @@ pub fn check(path: impl AsRef<Path>) {
 /// # Panics
 ///
 /// As [`check`]; also when `catalog_json` is not a catalog.
+///
+/// # Examples
+///
+/// ```no_run
+/// // A binary crate's test: the binary prints its own catalog (`mvi::catalog().to_json()`) for a flag.
+/// #[test]
+/// fn metric_contract() {
+///     let out = std::process::Command::new(env!("CARGO_BIN_EXE_shop")).arg("--catalog").output().unwrap();
+///     mvi::contract::check_catalog_json(&String::from_utf8(out.stdout).unwrap(), "metrics.contract.json");
+/// }
+/// ```
 #[track_caller]
 pub fn check_catalog_json(catalog_json: &str, path: impl AsRef<Path>) {
     let current = Contract::from_catalog_json(catalog_json)

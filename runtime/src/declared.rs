@@ -4,7 +4,7 @@
 //!
 //! A declared metric keeps its series the way an `#[observe]` site does. Before `install`, every call
 //! goes through the `metrics` facade, so whatever recorder is current (a test's in-memory one) sees it,
-//! and no handle made then is kept. After it, the series come from the store once and are kept: a
+//! and no handle made then is kept; with no recorder at all, nothing is recorded or allocated. After it, the series come from the store once and are kept: a
 //! closed label set (enums, `bool`) in a table indexed by [`Labels::index`] (no hashing), an open one
 //! (`&str`, integers) in a [`LabelSets`] cache capped by the store, past which new label sets are
 //! recorded as `__overflow__`.
@@ -267,10 +267,11 @@ impl<H: 'static> Series<H> {
     ) {
         match global::installed() {
             Some(installed) => record(self.get(&installed.store, labels, make)),
-            None => labels.with_values(|values| {
-                let key = key(self.decl, values);
-                metrics::with_recorder(|r| facade(r, &key));
-            }),
+            None => {
+                global::with_facade(|r| {
+                    labels.with_values(|values| facade(r, &key(self.decl, values)));
+                });
+            }
         }
     }
 

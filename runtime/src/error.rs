@@ -3,6 +3,25 @@
 use std::net::SocketAddr;
 
 /// Why [`TelemetryBuilder::install`](crate::TelemetryBuilder::install) refused to start.
+///
+/// # Examples
+///
+/// ```no_run
+/// match mvi::Telemetry::builder().admin_addr("127.0.0.1:9464").install() {
+///     Ok(telemetry) => drop(telemetry),
+///     Err(mvi::Error::Bind { addr, source }) => eprintln!("port taken: {addr}: {source}"),
+///     Err(e) => eprintln!("cannot start: {e}"),
+/// }
+/// ```
+///
+/// A second `install()` in one process is refused, and changes nothing:
+///
+/// ```standalone_crate
+/// let first = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
+/// let second = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+/// assert!(matches!(second, Err(mvi::Error::AlreadyInstalled)));
+/// drop(first);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

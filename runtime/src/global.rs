@@ -32,6 +32,21 @@ pub(crate) fn install(state: Installed) -> bool {
     INSTALLED.set(state).is_ok()
 }
 
+/// Before install: runs `f` with the current `metrics` recorder (a test's in-memory one, say), or
+/// returns `None` without calling it when there is none, so that a library's observed calls cost
+/// nothing, and allocate nothing, in a program that installs no recorder.
+///
+/// `metrics` 0.24 cannot be asked whether a recorder is set: when neither a local nor a global one is,
+/// `with_recorder` lends its `NoopRecorder`, a unit struct. A recorder that records holds its state
+/// (a registry, a handle to one, a channel), so it has a size; a zero-sized one is taken for the no-op
+/// recorder. That costs one thread-local and one atomic read. The one recorder this misreads is a
+/// unit struct of the application's own that records into statics: it does not see mvi's calls made
+/// before install (they still count once mvi is installed).
+#[inline]
+pub(crate) fn with_facade<R>(f: impl FnOnce(&dyn metrics::Recorder) -> R) -> Option<R> {
+    metrics::with_recorder(|recorder| (size_of_val(recorder) != 0).then(|| f(recorder)))
+}
+
 /// Requests inside `#[traced_handler]`s right now, by shard: a request is counted on the shard of the
 /// thread it starts on, and uncounted on that same shard wherever it ends (its guard keeps the shard),
 /// so requests on many cores do not write one cache line.

@@ -50,6 +50,25 @@ impl Check {
 }
 
 /// The result of one check, as `/healthz` shows it.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let telemetry = mvi::Telemetry::builder()
+///     .without_admin_server()
+///     .without_logs()
+///     .readiness_check("cache", || async { Err::<(), _>("connection refused") })
+///     .install()
+///     .unwrap();
+/// let report = telemetry.health().await;
+/// let cache: &mvi::CheckResult = &report.checks["cache"];
+/// assert_eq!(cache.status, "fail");
+/// assert_eq!(cache.error.as_deref(), Some("connection refused"));
+/// assert!(cache.duration_ms >= 0.0);
+/// # }
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckResult {
     /// `ok` or `fail`.
@@ -62,6 +81,24 @@ pub struct CheckResult {
 }
 
 /// The body of `/healthz` and `/readyz`.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let telemetry = mvi::Telemetry::builder()
+///     .without_admin_server()
+///     .without_logs()
+///     .readiness_check("database", || async { Ok::<(), String>(()) })
+///     .install()
+///     .unwrap();
+/// let report: mvi::HealthReport = telemetry.health().await;
+/// assert_eq!(report.status, "ok");
+/// let body = serde_json::to_value(&report).unwrap(); // the body of `/healthz`
+/// assert_eq!(body["checks"]["database"]["status"], "ok");
+/// # }
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthReport {
     /// `ok` when every check passed (and, for readiness, the service is not shutting down).
@@ -72,6 +109,16 @@ pub struct HealthReport {
 
 impl HealthReport {
     /// Whether the report is healthy.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
+    /// assert!(telemetry.health().await.is_ok()); // no checks: healthy
+    /// # }
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.status == "ok"
     }

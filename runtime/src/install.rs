@@ -25,6 +25,16 @@ impl TelemetryBuilder {
     /// changing nothing, when the catalog has conflicts, a setting is invalid, the admin address is
     /// invalid or in use, or a recorder or subscriber is already installed. Logs one INFO line: the
     /// service, its version, where the admin routes are served and how many metrics the catalog has.
+    ///
+    /// # Examples
+    ///
+    /// ```standalone_crate
+    /// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+    /// assert!(telemetry.is_ok());
+    /// // Once per process: a second install is refused and changes nothing.
+    /// let again = mvi::Telemetry::builder().without_admin_server().without_logs().install();
+    /// assert!(matches!(again, Err(mvi::Error::AlreadyInstalled)));
+    /// ```
     pub fn install(self) -> Result<Telemetry, Error> {
         if global::installed().is_some() {
             return Err(Error::AlreadyInstalled);
@@ -47,6 +57,7 @@ impl TelemetryBuilder {
         let Config {
             service_name,
             service_version,
+            service_commit,
             checks,
             check_timeout,
             check_cache,
@@ -79,12 +90,7 @@ impl TelemetryBuilder {
         let process = metrics_process::Collector::default();
         process.describe();
         admin::describe();
-        metrics::describe_gauge!(
-            "mvi_build_info",
-            "Service name and version; the value is always 1."
-        );
-        metrics::gauge!("mvi_build_info", "service" => service_name.clone(), "version" => service_version.clone())
-            .set(1.0);
+        build_info(&service_name, &service_version, service_commit.as_deref());
 
         let admin = Arc::new(AdminState {
             store: store.clone(),
@@ -264,4 +270,28 @@ fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> onesho
         }
     }
     finished
+}
+
+/// `mvi_build_info{service,version}`, and `build_info{service_name,version,commit}` as autometrics
+/// names it, which its dashboards and query links join to every series `on (instance, job)`. Both
+/// are 1; `commit` is left out when it is not known.
+fn build_info(service: &str, version: &str, commit: Option<&str>) {
+    metrics::describe_gauge!(
+        "mvi_build_info",
+        "Service name and version; the value is always 1."
+    );
+    metrics::gauge!("mvi_build_info", "service" => service.to_string(), "version" => version.to_string())
+        .set(1.0);
+    metrics::describe_gauge!(
+        "build_info",
+        "Service name, version and commit, as autometrics' dashboards join them; the value is always 1."
+    );
+    let mut labels = vec![
+        Label::new("service_name", service.to_string()),
+        Label::new("version", version.to_string()),
+    ];
+    if let Some(commit) = commit {
+        labels.push(Label::new("commit", commit.to_string()));
+    }
+    metrics::gauge!("build_info", labels).set(1.0);
 }

@@ -7,6 +7,32 @@ use std::ops::Deref;
 ///
 /// Implemented for `str`, `String`, `bool`, the integer types, [`http::Method`] and [`http::StatusCode`].
 /// Values are borrowed or formatted on the stack: reading a label value never allocates.
+///
+/// # Examples
+///
+/// Derived for a field-less enum (a closed set), or implemented by hand for a type of yours:
+///
+/// ```
+/// use mvi::{LabelStr, LabelValue};
+///
+/// /// A tenant id, shown as its name.
+/// struct Tenant(&'static str);
+///
+/// impl LabelValue for Tenant {
+///     fn label_value(&self) -> LabelStr<'_> {
+///         LabelStr::borrowed(self.0)
+///     }
+/// }
+///
+/// #[mvi::observe(labels(tenant = tenant))]
+/// fn bill(tenant: Tenant) -> bool {
+///     !tenant.0.is_empty()
+/// }
+///
+/// assert!(bill(Tenant("acme")));
+/// assert_eq!(&*42u16.label_value(), "42");
+/// assert_eq!(bool::VALUES, Some(&["false", "true"][..]));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a label value",
     label = "`{Self}` does not implement `mvi::LabelValue`",
@@ -18,9 +44,31 @@ pub trait LabelValue {
     const VALUES: Option<&'static [&'static str]> = None;
 
     /// The value as it appears in the exposition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::LabelValue;
+    ///
+    /// assert_eq!(&*"eu".label_value(), "eu");
+    /// assert_eq!(&*(-7i64).label_value(), "-7");
+    /// assert_eq!(&*http::StatusCode::NOT_FOUND.label_value(), "404");
+    /// ```
     fn label_value(&self) -> LabelStr<'_>;
 
     /// The position of this value in [`VALUES`](LabelValue::VALUES); only called when that is `Some`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::LabelValue;
+    ///
+    /// #[derive(mvi::LabelValue)]
+    /// enum Tier { Free, Pro }
+    ///
+    /// assert_eq!((Tier::Free.label_index(), Tier::Pro.label_index()), (0, 1));
+    /// assert_eq!(Tier::VALUES.unwrap()[Tier::Pro.label_index()], "pro");
+    /// ```
     fn label_index(&self) -> usize {
         0
     }
@@ -31,6 +79,24 @@ pub trait LabelValue {
 ///
 /// When every field's type has a closed set of values the call site keeps its handles in a table
 /// indexed by [`index`](Labels::index): no hashing and no allocation per call.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::Labels;
+///
+/// #[derive(mvi::LabelValue)]
+/// enum Region { Eu, Us }
+///
+/// #[derive(mvi::Labels)]
+/// struct Shipment { region: Region, express: bool }
+///
+/// assert_eq!(Shipment::NAMES, ["region", "express"]);
+/// assert_eq!(Shipment { region: Region::Eu, express: true }.index(), 1);
+/// let labels = Shipment { region: Region::Us, express: true };
+/// assert_eq!(labels.index(), 3); // row-major over [eu, us] x [false, true]
+/// labels.with_values(|values| assert_eq!(values, ["us", "true"]));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a label set",
     label = "`{Self}` does not implement `mvi::Labels`",
@@ -44,9 +110,37 @@ pub trait Labels {
 
     /// The position of this label set in the table of every combination (row-major over `VALUES`);
     /// only called when every entry of `VALUES` is `Some`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::Labels;
+    ///
+    /// #[derive(mvi::LabelValue)]
+    /// enum Region { Eu, Us }
+    ///
+    /// #[derive(mvi::Labels)]
+    /// struct Shipment { region: Region, express: bool }
+    ///
+    /// assert_eq!(Shipment { region: Region::Eu, express: true }.index(), 1);
+    /// assert_eq!(Shipment { region: Region::Us, express: false }.index(), 2);
+    /// ```
     fn index(&self) -> usize;
 
     /// Calls `f` with the label values in `NAMES` order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::Labels;
+    ///
+    /// #[derive(mvi::Labels)]
+    /// struct Request { tenant: String, attempt: u8 }
+    ///
+    /// let request = Request { tenant: "acme".into(), attempt: 2 };
+    /// let shown = request.with_values(|values| values.join(","));
+    /// assert_eq!(shown, "acme,2");
+    /// ```
     fn with_values<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R;
 }
 
@@ -110,6 +204,16 @@ tuple_labels!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_labels!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// A label value: borrowed, or formatted into an inline buffer (integers). Dereferences to `str`.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::LabelValue;
+///
+/// let value: mvi::LabelStr<'_> = 1234u32.label_value(); // formatted on the stack
+/// assert_eq!(&*value, "1234");
+/// assert_eq!(value.len(), 4); // a `str` by `Deref`
+/// ```
 #[derive(Clone, Copy)]
 pub struct LabelStr<'a>(Repr<'a>);
 
@@ -124,6 +228,13 @@ const INLINE: usize = 40;
 
 impl<'a> LabelStr<'a> {
     /// A borrowed value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let value = mvi::LabelStr::borrowed("eu");
+    /// assert_eq!(&*value, "eu");
+    /// ```
     pub const fn borrowed(s: &'a str) -> Self {
         LabelStr(Repr::Borrowed(s))
     }

@@ -45,7 +45,7 @@ pub mod trace_context;
 pub mod __private;
 
 pub use admin::{OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
-pub use builder::{DEFAULT_ADMIN_ADDR, TelemetryBuilder};
+pub use builder::{COMMIT_ENV_VARS, DEFAULT_ADMIN_ADDR, TelemetryBuilder};
 pub use catalog::{
     Catalog, CatalogEntry, Conflict, Declaration, Location, MetricDecl, MetricKind, catalog,
 };
@@ -78,6 +78,53 @@ pub use telemetry::Telemetry;
 ///
 /// `result` is `ok` or `error` (from `Result`, or `error_if`); a panic is `error`; an `async fn` whose
 /// future is dropped before it finishes is `cancelled`.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// #[derive(mvi::LabelValue, Clone, Copy)]
+/// enum Region { Eu, Us }
+///
+/// #[mvi::observe]
+/// fn parse_quantity(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+///
+/// #[mvi::observe(counter(name = "payments_total"), histogram(buckets = [0.01, 0.1, 1.0]), labels(region = region))]
+/// async fn charge(region: Region, cents: u64) -> Result<u64, String> {
+///     if cents == 0 { Err("nothing to charge".into()) } else { Ok(cents) }
+/// }
+///
+/// struct Cart(Vec<u32>);
+///
+/// #[mvi::observe] // every method: `function="Cart::add"`, ...
+/// impl Cart {
+///     fn add(&mut self, item: u32) {
+///         self.0.push(item);
+///     }
+///
+///     #[mvi::observe(skip)]
+///     fn len(&self) -> usize {
+///         self.0.len()
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
+/// parse_quantity("3").unwrap();
+/// charge(Region::Eu, 250).await.unwrap();
+/// charge(Region::Us, 0).await.unwrap_err();
+/// let mut cart = Cart(Vec::new());
+/// cart.add(7);
+/// assert_eq!(cart.len(), 1);
+///
+/// let scrape = telemetry.render();
+/// assert!(scrape.contains(r#"function_calls_total{function="parse_quantity",module="rust_out",result="ok"} 1"#));
+/// assert!(scrape.contains(r#"payments_total{function="charge",module="rust_out",result="error",region="us"} 1"#));
+/// assert!(scrape.contains(r#"function_calls_total{function="Cart::add",module="rust_out",result="ok"} 1"#));
+/// # }
+/// ```
 pub use mvi_macros::observe;
 
 /// Traces an axum 0.8 handler (an `async fn`).
@@ -97,6 +144,34 @@ pub use mvi_macros::observe;
 /// The handler gains a first argument (an extractor of the request's head), each extractor is wrapped
 /// so that its rejection is answered and recorded by the handler, and it returns `Traced<_>`; route it
 /// as usual. Requests that an extractor rejects are traced and counted like any other.
+///
+/// # Examples
+///
+/// ```no_run
+/// use axum::{Json, Router, extract::Path, http::StatusCode, routing::get};
+///
+/// #[mvi::traced_handler]
+/// async fn show_order(Path(id): Path<u32>) -> Result<Json<u32>, StatusCode> {
+///     tracing::info!(id, "loading"); // carries trace_id, span_id and request_id
+///     if id == 0 { Err(StatusCode::NOT_FOUND) } else { Ok(Json(id)) }
+/// }
+///
+/// #[mvi::traced_handler(buckets = [0.1, 1.0, 10.0])]
+/// async fn export() -> &'static str {
+///     "done"
+/// }
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let telemetry = mvi::Telemetry::builder().install()?;
+/// let app: Router = Router::new()
+///     .route("/orders/{id}", get(show_order)) // http_requests_total{method="GET",route="/orders/{id}",status}
+///     .route("/export", get(export));
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// axum::serve(listener, app).with_graceful_shutdown(telemetry.stopping()).await?;
+/// # Ok(())
+/// # }
+/// ```
 pub use mvi_macros::traced_handler;
 
 /// Declares metrics that are not calls of a function, once, checked at compile time: counters

@@ -68,13 +68,44 @@ use crate::trace_context::{self, TRACEPARENT, TRACESTATE, TraceParent};
 /// ```
 pub trait Injector {
     /// Sets `key` (`traceparent` or `tracestate`, lowercase) to `value`, replacing any value it had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::propagation::Injector;
+    ///
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+    /// assert_eq!(headers.len(), 1);
+    /// ```
     fn set(&mut self, key: &'static str, value: String);
 }
 
 /// A carrier to read trace headers from: implement it for your message type's headers (see
 /// [`Injector`] for an example of both).
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+/// use mvi::propagation::Extractor;
+///
+/// let mut headers = HashMap::new();
+/// headers.insert("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string());
+/// assert!(Extractor::get(&headers, "traceparent").is_some());
+/// assert!(mvi::propagation::extract_from(&headers).is_some());
+/// ```
 pub trait Extractor {
     /// The value of `key` (`traceparent` or `tracestate`), if present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::propagation::Extractor;
+    ///
+    /// let headers = vec![("tracestate".to_string(), "vendor=abc".to_string())];
+    /// assert_eq!(Extractor::get(&headers, "tracestate"), Some("vendor=abc"));
+    /// ```
     fn get(&self, key: &str) -> Option<&str>;
 }
 
@@ -132,6 +163,25 @@ impl Extractor for Vec<(String, String)> {
 /// Writes the current context into an outgoing request's headers: `traceparent` (its trace, its span
 /// as the parent, its flags) and `tracestate` when the trace has one. Outside any trace it writes
 /// nothing, and the receiver starts a new trace.
+///
+/// # Examples
+///
+/// ```
+/// #[mvi::observe(span)]
+/// fn call_payments() -> http::HeaderMap {
+///     let mut headers = http::HeaderMap::new();
+///     mvi::propagation::inject(&mut headers); // this call's span as the parent
+///     headers
+/// }
+///
+/// let headers = call_payments();
+/// let traceparent = headers["traceparent"].to_str().unwrap();
+/// assert!(traceparent.starts_with("00-") && traceparent.len() == 55);
+///
+/// let mut outside = http::HeaderMap::new();
+/// mvi::propagation::inject(&mut outside);
+/// assert!(outside.is_empty()); // no trace, nothing written
+/// ```
 pub fn inject(headers: &mut HeaderMap) {
     if let Some(cx) = context::current() {
         insert(headers, cx, context::tracestate().as_deref());
@@ -152,6 +202,18 @@ pub(crate) fn insert(headers: &mut HeaderMap, cx: SpanContext, tracestate: Optio
 }
 
 /// [`inject`] for any carrier.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// let carrier = vec![("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string())];
+/// let parent = mvi::propagation::extract_from(&carrier).unwrap();
+/// let mut message: HashMap<String, String> = HashMap::new();
+/// parent.in_scope(|| mvi::propagation::inject_into(&mut message));
+/// assert!(message["traceparent"].starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+/// ```
 pub fn inject_into(carrier: &mut impl Injector) {
     if let Some(cx) = context::current() {
         write(carrier, cx, context::tracestate().as_deref());
@@ -171,12 +233,35 @@ pub(crate) fn write(carrier: &mut impl Injector, cx: SpanContext, tracestate: Op
 /// [`trace_context`]), with its `tracestate`: the parent to continue. Run code
 /// in it with [`Carried::scope`] or [`Carried::in_scope`], or let an `#[observe(span(parent = ...))]`
 /// function adopt it.
+///
+/// # Examples
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// let parent = mvi::propagation::extract(&headers).unwrap();
+/// assert_eq!(parent.span_context().unwrap().trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+///
+/// headers.insert("traceparent", "00-not-a-trace".parse().unwrap());
+/// assert!(mvi::propagation::extract(&headers).is_none()); // invalid: the receiver starts a new trace
+/// ```
 pub fn extract(headers: &HeaderMap) -> Option<Carried> {
     let (parent, state) = trace_context::extract(headers)?;
     Some(remote(parent, state))
 }
 
 /// [`extract`] for any carrier.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// let mut job = BTreeMap::new();
+/// job.insert("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string());
+/// let parent = mvi::propagation::extract_from(&job).unwrap();
+/// assert!(parent.span_context().unwrap().is_sampled());
+/// ```
 pub fn extract_from(carrier: &impl Extractor) -> Option<Carried> {
     let parent = trace_context::parse_traceparent(carrier.get("traceparent")?.as_bytes())?;
     let state = trace_context::parse_tracestate(carrier.get("tracestate").into_iter());

@@ -4,7 +4,8 @@
 //! and keeps them: with static labels a call is two clock reads, one counter increment, one bucket
 //! increment and one sum update, with no lookup, hashing or allocation. Before mvi is installed every call
 //! goes through the `metrics` facade, so whatever recorder is current (a test's in-memory one, say) sees it,
-//! and no handle made then outlives the moment.
+//! and no handle made then outlives the moment; with no recorder at all, a call records and allocates
+//! nothing ([`global::with_facade`]).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -17,6 +18,34 @@ use crate::label::{Labels, combinations};
 use crate::series::{self, DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Store};
 
 /// How a call ended; the value of the `result` label.
+///
+/// # Examples
+///
+/// The `result` label of `function_calls_total` says which one:
+///
+/// ```
+/// #[mvi::observe]
+/// fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+///
+/// let recorder = metrics_util::debugging::DebuggingRecorder::new();
+/// let snapshotter = recorder.snapshotter();
+/// metrics::with_local_recorder(&recorder, || {
+///     parse("12").unwrap();            // Outcome::Ok
+///     parse("twelve").unwrap_err();    // Outcome::Error
+/// });
+/// let results: Vec<String> = snapshotter
+///     .snapshot()
+///     .into_vec()
+///     .into_iter()
+///     .filter(|(key, ..)| key.key().name() == "function_calls_total")
+///     .filter_map(|(key, ..)| key.key().labels().find(|l| l.key() == "result").map(|l| l.value().to_string()))
+///     .collect();
+/// assert_eq!(results.len(), 2);
+/// assert!(results.contains(&"ok".to_string()) && results.contains(&"error".to_string()));
+/// assert_eq!(format!("{:?}", mvi::Outcome::Cancelled), "Cancelled");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Returned normally (and, for `Result`, `Ok`).
@@ -116,7 +145,7 @@ impl Site {
                     .get_or_init(|| self.make_handles(&installed.store, self_type, &[]));
                 Guard::installed(handles, installed)
             }
-            None => self.start_facade(self_type, &[]),
+            None => Guard::facade(|r| self.facade_handles(r, self_type, &[])),
         }
     }
 
@@ -144,19 +173,9 @@ impl Site {
                 };
                 Guard::installed(handles, installed)
             }
-            None => labels.with_values(|values| self.start_facade(self_type, values)),
-        }
-    }
-
-    fn start_facade(&'static self, self_type: Option<&'static str>, values: &[&str]) -> Guard {
-        let handles = metrics::with_recorder(|r| self.facade_handles(r, self_type, values));
-        handles.concurrent.increment(1.0);
-        Guard {
-            state: State::Facade {
-                handles: Box::new(handles),
-                start: Instant::now(),
-            },
-            outcome: None,
+            None => Guard::facade(|r| {
+                labels.with_values(|values| self.facade_handles(r, self_type, values))
+            }),
         }
     }
 
@@ -295,6 +314,8 @@ enum State {
         handles: Box<FacadeHandles>,
         start: Instant,
     },
+    /// Before install, with no recorder at all: nothing to record.
+    Off,
 }
 
 /// Records one call when dropped: with the outcome given to [`finish`](Guard::finish), as `error` while
@@ -323,6 +344,24 @@ impl Guard {
                 clock: &installed.clock,
                 start: installed.clock.raw(),
             },
+            outcome: None,
+        }
+    }
+
+    /// Before install: through the current `metrics` recorder, if there is one.
+    fn facade(handles: impl FnOnce(&dyn Recorder) -> FacadeHandles) -> Guard {
+        let state = match global::with_facade(handles) {
+            Some(handles) => {
+                handles.concurrent.increment(1.0);
+                State::Facade {
+                    handles: Box::new(handles),
+                    start: Instant::now(),
+                }
+            }
+            None => State::Off,
+        };
+        Guard {
+            state,
             outcome: None,
         }
     }
@@ -369,6 +408,7 @@ impl Drop for Guard {
                 handles.duration.record(start.elapsed().as_secs_f64());
                 handles.concurrent.decrement(1.0);
             }
+            State::Off => {}
         }
     }
 }

@@ -14,15 +14,51 @@ use http::{HeaderMap, HeaderName};
 pub(crate) const LEN: usize = 55;
 
 /// The sampled flag.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::{FLAG_SAMPLED, parse_traceparent};
+///
+/// let parent = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".as_bytes()).unwrap();
+/// assert_eq!(parent.flags & FLAG_SAMPLED, FLAG_SAMPLED);
+/// ```
 pub const FLAG_SAMPLED: u8 = 0x01;
 /// Level 2: the trace id was generated at random.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::{FLAG_RANDOM, parse_traceparent};
+///
+/// let parent = parse_traceparent(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03").unwrap();
+/// assert_eq!(parent.flags & FLAG_RANDOM, FLAG_RANDOM); // kept, as W3C Level 2 asks
+/// ```
 pub const FLAG_RANDOM: u8 = 0x02;
 
 /// A 16-byte trace id, rendered as 32 lowercase hex digits.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::TraceId;
+///
+/// let id = TraceId(0x4bf92f3577b34da6a3ce929d0e0e4736);
+/// assert_eq!(id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(format!("{:?}", TraceId(1)), "TraceId(00000000000000000000000000000001)");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TraceId(pub u128);
 
 /// An 8-byte span id, rendered as 16 lowercase hex digits.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::SpanId;
+///
+/// assert_eq!(SpanId(0xf067aa0ba902b7).to_string(), "00f067aa0ba902b7");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SpanId(pub u64);
 
@@ -78,6 +114,14 @@ impl fmt::Debug for SpanId {
 
 impl TraceId {
     /// A random, non-zero trace id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let id = mvi::trace_context::TraceId::random();
+    /// assert_ne!(id.0, 0);
+    /// assert_eq!(id.to_string().len(), 32);
+    /// ```
     pub fn random() -> TraceId {
         loop {
             let id = rand::random::<u128>();
@@ -90,6 +134,14 @@ impl TraceId {
 
 impl SpanId {
     /// A random, non-zero span id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let id = mvi::trace_context::SpanId::random();
+    /// assert_ne!(id.0, 0);
+    /// assert_eq!(id.to_string().len(), 16);
+    /// ```
     pub fn random() -> SpanId {
         loop {
             let id = rand::random::<u64>();
@@ -101,6 +153,16 @@ impl SpanId {
 }
 
 /// A valid `traceparent`.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::{TraceParent, parse_traceparent};
+///
+/// let parent: TraceParent = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".as_bytes()).unwrap();
+/// assert_eq!(parent.version, 0);
+/// assert_eq!(parent.parent_id.to_string(), "00f067aa0ba902b7");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceParent {
     /// The version the caller sent (`0x00` to `0xfe`).
@@ -115,6 +177,15 @@ pub struct TraceParent {
 
 impl TraceParent {
     /// The header value for a child of this trace with span id `span_id` (always version `00`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::trace_context::{SpanId, TraceId, TraceParent};
+    ///
+    /// let header = TraceParent::child_header(TraceId(0x4bf92f3577b34da6a3ce929d0e0e4736), SpanId(0xb7ad6b7169203331), 1);
+    /// assert_eq!(header, "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+    /// ```
     pub fn child_header(trace_id: TraceId, span_id: SpanId, flags: u8) -> http::HeaderValue {
         http::HeaderValue::from_bytes(&Self::child_bytes(trace_id, span_id, flags))
             .expect("lowercase hex and dashes")
@@ -156,6 +227,18 @@ pub(crate) fn hex64(digits: &[u8]) -> Option<u64> {
 }
 
 /// Parses one `traceparent` value; `None` if it breaks any rule.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::parse_traceparent;
+///
+/// assert!(parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".as_bytes()).is_some());
+/// // Upper-case hex, an all-zero trace id, version ff: each starts a new trace instead.
+/// assert!(parse_traceparent(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+/// assert!(parse_traceparent(b"00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
+/// assert!(parse_traceparent(b"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+/// ```
 pub fn parse_traceparent(value: &[u8]) -> Option<TraceParent> {
     if value.len() < LEN {
         return None;
@@ -197,6 +280,17 @@ const MAX_TRACESTATE_LEN: usize = 512;
 
 /// The incoming trace context of a request: a valid `traceparent` (exactly one header) and, with it,
 /// the `tracestate` list if it is well formed.
+///
+/// # Examples
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// headers.insert("tracestate", "vendor=abc".parse().unwrap());
+/// let (parent, state) = mvi::trace_context::extract(&headers).unwrap();
+/// assert_eq!(parent.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(state.as_deref(), Some("vendor=abc"));
+/// ```
 pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
     let mut values = headers.get_all(TRACEPARENT).iter();
     let first = values.next()?;
@@ -215,6 +309,16 @@ pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
 
 /// The `tracestate` list of one or more header values (list members joined with `,`), if it is well
 /// formed: at most 32 members, each `key=value` with a valid key and value, 512 characters in all.
+///
+/// # Examples
+///
+/// ```
+/// use mvi::trace_context::parse_tracestate;
+///
+/// let joined = parse_tracestate(["vendor=abc", "other=1"].into_iter());
+/// assert_eq!(joined.as_deref(), Some("vendor=abc,other=1"));
+/// assert_eq!(parse_tracestate(["not a member"].into_iter()), None);
+/// ```
 pub fn parse_tracestate<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
     let state: Vec<&str> = values
         .flat_map(|v| v.split(','))

@@ -268,3 +268,163 @@ pub mod alloc {
         ALLOCATIONS.load(Ordering::Relaxed) - before
     }
 }
+
+/// A real Prometheus server (Debian's `prometheus`, exemplar storage on) on a free port of 127.0.0.1,
+/// scraping one target every second; killed, and its data removed, when dropped (also when the test
+/// panics).
+pub mod prometheus {
+    use std::future::Future;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    use crate::{PROMETHEUS_INSTALL, unavailable};
+
+    /// The longest any one wait of [`eventually`] may take.
+    pub const PATIENCE: Duration = Duration::from_secs(60);
+
+    /// The server; see the module.
+    #[derive(Debug)]
+    pub struct Server {
+        child: Child,
+        dir: PathBuf,
+        base: String,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    impl Server {
+        /// Starts `prometheus` scraping `target` (`host:port`, job `mvi-test`) every second, with the
+        /// rule files `rules` (name and content) and the external label `runbook_base_url` of
+        /// `deploy/`; `None` when it is not installed outside CI (see [`unavailable`]).
+        pub fn start(target: &str, rules: &[(&str, &str)]) -> Option<Server> {
+            if let Err(e) = Command::new("prometheus").arg("--version").output() {
+                unavailable(
+                    "the Prometheus server test",
+                    &format!("cannot run `prometheus` ({e})"),
+                    PROMETHEUS_INSTALL,
+                );
+                return None;
+            }
+            let dir = std::env::temp_dir().join(format!(
+                "mvi-prometheus-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ));
+            std::fs::create_dir_all(dir.join("data")).unwrap();
+            let mut rule_files = String::new();
+            for (name, content) in rules {
+                std::fs::write(dir.join(name), content).unwrap();
+                rule_files.push_str(&format!("  - {}\n", dir.join(name).display()));
+            }
+            let config = format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  external_labels:\n    runbook_base_url: deploy/runbooks\n\
+                 rule_files:\n{rule_files}\
+                 scrape_configs:\n  - job_name: mvi-test\n    static_configs:\n      - targets: [\"{target}\"]\n",
+            );
+            std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = Command::new("prometheus")
+                .arg(format!(
+                    "--config.file={}",
+                    dir.join("prometheus.yml").display()
+                ))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg("--enable-feature=exemplar-storage")
+                .arg("--log.level=warn")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+                .spawn()
+                .expect("prometheus starts");
+            Some(Server {
+                child,
+                dir,
+                base: format!("http://127.0.0.1:{port}"),
+            })
+        }
+
+        /// GETs `path` of the HTTP API (`/api/v1/...`); `None` until the server answers with JSON.
+        pub async fn api(&self, path: &str) -> Option<Value> {
+            let response = reqwest::get(format!("{}{path}", self.base)).await.ok()?;
+            serde_json::from_str(&response.text().await.ok()?).ok()
+        }
+
+        /// The result of the instant query `promql` at `time` (Unix seconds): its `data.result`.
+        /// Panics when Prometheus reports an error.
+        pub async fn query(&self, promql: &str, time: f64) -> Vec<Value> {
+            let encoded: String = promql
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            let answer = self
+                .api(&format!("/api/v1/query?query={encoded}&time={time}"))
+                .await
+                .unwrap_or_else(|| panic!("no answer to {promql}"));
+            assert_eq!(answer["status"], "success", "{promql}: {answer}");
+            answer["data"]["result"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        }
+
+        /// What the server logged (at `warn` and above).
+        pub fn log(&self) -> String {
+            std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+        }
+
+        /// Resolves once the target is scraped and up.
+        pub async fn target_up(&self) {
+            eventually("the target is up", || async {
+                let targets = self.api("/api/v1/targets").await.ok_or("no answer")?;
+                let target = &targets["data"]["activeTargets"][0];
+                match target["health"].as_str() {
+                    Some("up") => Ok(()),
+                    _ => Err(format!("{target}\n{}", self.log())),
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Polls `check` until it gives a value, every 250 ms for at most [`PATIENCE`]; on timeout, panics
+    /// with `what` and the last state `check` reported.
+    pub async fn eventually<T, F: Future<Output = Result<T, String>>>(
+        what: &str,
+        mut check: impl FnMut() -> F,
+    ) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match check().await {
+                Ok(value) => return value,
+                Err(state) if Instant::now() > deadline => {
+                    panic!("{what}: not within {PATIENCE:?}; last seen: {state}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+}

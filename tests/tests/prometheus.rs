@@ -5,20 +5,15 @@
 //! fires `MviHttpErrorRateHigh` after a burst of 5xx.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use mvi_tests::{PROMETHEUS_INSTALL, unavailable};
+use mvi_tests::prometheus::{Server, eventually};
 use serde_json::Value;
-
-/// The longest any one wait below may take.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 #[mvi::observe(counter, histogram(buckets = [0.001, 0.005, 0.025, 0.1]))]
 async fn work(ms: u64) -> u64 {
@@ -35,21 +30,6 @@ async fn serve_work(axum::extract::Path(ms): axum::extract::Path<u64>) -> String
 #[mvi::traced_handler]
 async fn fail() -> StatusCode {
     StatusCode::INTERNAL_SERVER_ERROR
-}
-
-/// The Prometheus server, killed (and its data removed) when dropped, also when the test panics.
-struct Server {
-    child: Child,
-    dir: PathBuf,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn deploy(path: &str) -> PathBuf {
@@ -83,94 +63,6 @@ fn alerts_firing_at_once(rules: &str) -> String {
         })
         .collect();
     format!("groups:\n{}\n", copy.join("\n"))
-}
-
-/// Starts `prometheus` on a free port of 127.0.0.1, scraping `target` every second; `None` when it is
-/// not installed outside CI.
-fn start_prometheus(target: &str) -> Option<Server> {
-    if let Err(e) = Command::new("prometheus").arg("--version").output() {
-        unavailable(
-            "the Prometheus server test",
-            &format!("cannot run `prometheus` ({e})"),
-            PROMETHEUS_INSTALL,
-        );
-        return None;
-    }
-    let dir = std::env::temp_dir().join(format!(
-        "mvi-prometheus-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    let rules = std::fs::read_to_string(deploy("prometheus/rules.yml")).unwrap();
-    let now = dir.join("alerts-for-0s.yml");
-    std::fs::write(&now, alerts_firing_at_once(&rules)).unwrap();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  external_labels:\n    runbook_base_url: deploy/runbooks\n\
-         rule_files:\n  - {}\n  - {}\n\
-         scrape_configs:\n  - job_name: mvi-test\n    static_configs:\n      - targets: [\"{target}\"]\n",
-        deploy("prometheus/rules.yml").display(),
-        now.display(),
-    );
-    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("prometheus")
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--enable-feature=exemplar-storage")
-        .arg("--log.level=warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-        .spawn()
-        .expect("prometheus starts");
-    Some(Server {
-        child,
-        dir,
-        base: format!("http://127.0.0.1:{port}"),
-    })
-}
-
-impl Server {
-    async fn api(&self, path: &str) -> Option<Value> {
-        let response = reqwest::get(format!("{}{path}", self.base)).await.ok()?;
-        serde_json::from_str(&response.text().await.ok()?).ok()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-}
-
-/// Polls `check` until it gives a value, every 250 ms for at most [`PATIENCE`]; on timeout, panics with
-/// `what` and the last state `check` reported.
-async fn eventually<T, F: Future<Output = Result<T, String>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(state) if Instant::now() > deadline => {
-                panic!("{what}: not within {PATIENCE:?}; last seen: {state}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
 }
 
 /// Every rule of every group, with its group's name.
@@ -246,20 +138,15 @@ async fn a_real_prometheus_scrapes_exemplars_evaluates_the_rules_and_fires_an_al
     );
     sent.insert(failed);
 
-    let Some(prometheus) = start_prometheus(&target) else {
+    let shipped = std::fs::read_to_string(deploy("prometheus/rules.yml")).unwrap();
+    let rules_files = [
+        ("rules.yml", shipped.as_str()),
+        ("alerts-for-0s.yml", &alerts_firing_at_once(&shipped)),
+    ];
+    let Some(prometheus) = Server::start(&target, &rules_files) else {
         return;
     };
-
-    // The target is up.
-    eventually("the target is up", || async {
-        let targets = prometheus.api("/api/v1/targets").await.ok_or("no answer")?;
-        let target = &targets["data"]["activeTargets"][0];
-        match target["health"].as_str() {
-            Some("up") => Ok(()),
-            _ => Err(format!("{target}\n{}", prometheus.log())),
-        }
-    })
-    .await;
+    prometheus.target_up().await;
 
     // Exemplars of the handler's RED metrics and of the `#[observe]`d function it calls, all from
     // requests sent (only the latest per bucket is kept, so a subset of them).
@@ -292,7 +179,6 @@ async fn a_real_prometheus_scrapes_exemplars_evaluates_the_rules_and_fires_an_al
     }
 
     // Every rule evaluates without error, the shipped ones and the copy.
-    let shipped = std::fs::read_to_string(deploy("prometheus/rules.yml")).unwrap();
     let expected = shipped.matches("- record:").count() + 2 * shipped.matches("- alert:").count();
     let shipped_and_copy = eventually("every rule is evaluated, without error", || async {
         let answer = prometheus.api("/api/v1/rules").await.ok_or("no answer")?;

@@ -16,6 +16,7 @@ async fn process_tokio_and_build_info_on_the_app_router() {
         .without_admin_server()
         .without_logs()
         .service_version("1.2.3")
+        .service_commit("4f2a9c1")
         .readiness_check("always", || async { Ok::<(), String>(()) })
         .install()
         .unwrap();
@@ -50,6 +51,14 @@ async fn process_tokio_and_build_info_on_the_app_router() {
         ),
         Some(1.0),
         "{body}"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            &format!(r#"build_info{{service_name="{service}",version="1.2.3",commit="4f2a9c1"}}"#)
+        ),
+        Some(1.0),
+        "autometrics' build_info, which its dashboards join: {body}"
     );
     assert!(sample(&body, "tokio_alive_tasks").unwrap() >= 5.0, "{body}");
     assert!(sample(&body, "tokio_workers").unwrap() >= 1.0);

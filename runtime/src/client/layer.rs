@@ -36,6 +36,18 @@ pub struct Layer(());
 
 impl Layer {
     /// The layer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower::Layer as _;
+    ///
+    /// let client = tower::service_fn(|_: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let traced = mvi::client::Layer::new().layer(client);
+    /// # let _ = traced;
+    /// ```
     pub fn new() -> Layer {
         Layer(())
     }
@@ -50,6 +62,18 @@ impl<S> tower::Layer<S> for Layer {
 }
 
 /// A client service wrapped by [`Layer`].
+///
+/// # Examples
+///
+/// ```
+/// use tower::Layer as _;
+///
+/// let client = tower::service_fn(|_: http::Request<String>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let traced: mvi::client::Service<_> = mvi::client::Layer::new().layer(client);
+/// # drop(traced);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Service<S> {
     inner: S,
@@ -96,6 +120,23 @@ where
 
 pin_project_lite::pin_project! {
     /// The response future of [`Service`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tower::{Layer as _, Service as _};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = tower::service_fn(|_: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("pong")))
+    /// });
+    /// let mut traced = mvi::client::Layer::new().layer(client);
+    /// let future: mvi::client::LayerFuture<_> =
+    ///     traced.call(http::Request::get("http://ping.internal/").body(String::new()).unwrap());
+    /// assert_eq!(future.await.unwrap().into_body(), "pong");
+    /// # }
+    /// ```
     #[derive(Debug)]
     pub struct LayerFuture<F> {
         #[pin]

@@ -35,11 +35,26 @@ use crate::span::Child;
 
 pub use layer::{Layer, LayerFuture, Service};
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use reqwest::Middleware;
 
 /// The name of the client call counter.
+///
+/// # Examples
+///
+/// ```
+/// let calls = mvi::catalog().get(mvi::client::REQUESTS_METRIC).unwrap();
+/// assert_eq!(calls.name, "http_client_requests_total");
+/// ```
 pub const REQUESTS_METRIC: &str = "http_client_requests_total";
 /// The name of the client call duration histogram.
+///
+/// # Examples
+///
+/// ```
+/// let duration = mvi::catalog().get(mvi::client::DURATION_METRIC).unwrap();
+/// assert_eq!(duration.kind, mvi::MetricKind::Histogram);
+/// ```
 pub const DURATION_METRIC: &str = "http_client_request_duration_seconds";
 
 const LABELS: [&str; 4] = ["method", "server_address", "status", "error_type"];

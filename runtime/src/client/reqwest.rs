@@ -17,10 +17,20 @@ use super::{Call, Target};
 /// # drop(client);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub struct Middleware(());
 
 impl Middleware {
     /// The middleware.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+    ///     .with(mvi::client::Middleware::new())
+    ///     .build();
+    /// # drop(client);
+    /// ```
     pub fn new() -> Middleware {
         Middleware(())
     }

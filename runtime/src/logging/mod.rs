@@ -33,6 +33,22 @@ use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
 
 /// Where log lines go.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::{Arc, Mutex};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A file instead of stdout.
+/// let file = std::fs::File::create("/var/log/shop.jsonl")?;
+/// let telemetry = mvi::Telemetry::builder()
+///     .log_output(mvi::LogOutput::Writer(Arc::new(Mutex::new(file))))
+///     .install()?;
+/// # drop(telemetry);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub enum LogOutput {
     /// Standard output (the default): what container runtimes collect.
@@ -74,6 +90,16 @@ impl LogOutput {
 
 /// The default filter when `RUST_LOG` is unset: `info`, with the HTTP and export stacks' own chatter
 /// kept to warnings.
+///
+/// # Examples
+///
+/// ```
+/// assert!(mvi::DEFAULT_LOG_FILTER.starts_with("info,"));
+/// // Keep the defaults for the HTTP stacks, with your crate at DEBUG:
+/// let filter = format!("{},shop=debug", mvi::DEFAULT_LOG_FILTER);
+/// let builder = mvi::Telemetry::builder().log_filter(filter);
+/// # drop(builder);
+/// ```
 pub const DEFAULT_FILTER: &str = "info,hyper=warn,hyper_util=warn,h2=warn,tower=warn,reqwest=warn,opentelemetry=warn,opentelemetry_sdk=warn,opentelemetry_otlp=warn";
 
 /// The target of `#[traced_handler]`'s access lines; the budget reads their `status`.

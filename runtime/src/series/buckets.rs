@@ -5,6 +5,17 @@
 
 /// The buckets of a duration histogram when none are declared: OpenTelemetry's recommendation for
 /// `http.server.request.duration`. Generated code refers to this constant, so there is one source.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(mvi::DEFAULT_BUCKETS.first(), Some(&0.005));
+/// assert_eq!(mvi::DEFAULT_BUCKETS.last(), Some(&10.0));
+///
+/// // The same layout for a histogram of your own, recorded with `metrics::histogram!`:
+/// let builder = mvi::Telemetry::builder().histogram_buckets("queue_wait_seconds", mvi::DEFAULT_BUCKETS);
+/// # drop(builder);
+/// ```
 pub const DEFAULT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];

@@ -16,6 +16,14 @@ use std::sync::{Mutex, OnceLock};
 use super::store::Store;
 
 /// The value every label takes once its metric has reached its cap on label sets.
+///
+/// # Examples
+///
+/// ```
+/// // What a series past its metric's cap is recorded as, in a query:
+/// let query = format!(r#"sum(rate(http_requests_total{{route="{}"}}[5m]))"#, mvi::OVERFLOW_VALUE);
+/// assert_eq!(query, r#"sum(rate(http_requests_total{route="__overflow__"}[5m]))"#);
+/// ```
 pub const OVERFLOW_VALUE: &str = "__overflow__";
 
 /// Slots of the first table.

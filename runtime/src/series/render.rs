@@ -18,6 +18,14 @@ use super::native::{FixedHistogram, NativeCounter, NativeGauge};
 use super::store::ReadFamily;
 
 /// A format of the `/metrics` exposition.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// let telemetry = mvi::Telemetry::builder().without_admin_server().without_logs().install().unwrap();
+/// let text = telemetry.render_as(mvi::ExpositionFormat::OpenMetrics);
+/// assert!(text.ends_with("# EOF\n"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExpositionFormat {
     /// The Prometheus text format, version 0.0.4: what `/metrics` answers unless asked otherwise.
@@ -28,6 +36,18 @@ pub enum ExpositionFormat {
 
 impl ExpositionFormat {
     /// The `Content-Type` of an exposition in this format.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mvi::ExpositionFormat;
+    ///
+    /// assert_eq!(ExpositionFormat::PrometheusText.content_type(), mvi::PROMETHEUS_CONTENT_TYPE);
+    /// assert_eq!(
+    ///     ExpositionFormat::OpenMetrics.content_type(),
+    ///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    /// );
+    /// ```
     pub const fn content_type(self) -> &'static str {
         match self {
             ExpositionFormat::PrometheusText => "text/plain; version=0.0.4; charset=utf-8",
