@@ -164,38 +164,34 @@ fn threads_calling_one_function_are_all_counted_exactly() {
     );
 
     // Enum labels: each thread alternates, starting on its own parity. Open labels: four tenants.
-    let expected = |matches: &dyn Fn(u64, u64) -> bool| {
+    // A label value is taken by the calls whose `(i + t) % modulus` is its residue.
+    let expected = |modulus: u64, residue: u64| {
         let (mut ok, mut error) = (0u64, 0u64);
         for t in 0..THREADS {
-            for i in 0..CALLS {
-                if matches(t, i) {
-                    if i % 5 == 0 {
-                        error += 1;
-                    } else {
-                        ok += 1;
-                    }
+            for i in (0..CALLS).filter(|i| (i + t) % modulus == residue) {
+                if i % 5 == 0 {
+                    error += 1;
+                } else {
+                    ok += 1;
                 }
             }
         }
         (ok, error)
     };
-    let cases: Vec<(&str, &str, &str, &str, Box<dyn Fn(u64, u64) -> bool>)> = [
-        ("with_enum", "enum", "region", "eu", 0),
-        ("with_enum", "enum", "region", "us", 1),
+    let cases = [
+        ("with_enum", "enum", "region", "eu", 2, 0),
+        ("with_enum", "enum", "region", "us", 2, 1),
     ]
     .into_iter()
-    .map(|(f, kind, key, value, parity)| {
-        let matches: Box<dyn Fn(u64, u64) -> bool> = Box::new(move |t, i| (i + t) % 2 == parity);
-        (f, kind, key, value, matches)
-    })
-    .chain(TENANTS.iter().enumerate().map(|(n, tenant)| {
-        let matches: Box<dyn Fn(u64, u64) -> bool> = Box::new(move |t, i| (i + t) % 4 == n as u64);
-        ("with_open", "open", "tenant", *tenant, matches)
-    }))
-    .collect();
-    for (function, kind, key, value, matches) in &cases {
-        let (ok, error) = expected(matches);
-        let series = [("function", *function), ("module", module), (*key, *value)];
+    .chain(
+        TENANTS
+            .iter()
+            .zip(0..)
+            .map(|(tenant, n)| ("with_open", "open", "tenant", *tenant, 4, n)),
+    );
+    for (function, kind, key, value, modulus, residue) in cases {
+        let (ok, error) = expected(modulus, residue);
+        let series = [("function", function), ("module", module), (key, value)];
         for (result, want) in [("ok", ok), ("error", error)] {
             let mut l = series.to_vec();
             l.push(("result", result));
@@ -214,8 +210,8 @@ fn threads_calling_one_function_are_all_counted_exactly() {
     }
 
     // A declared counter with an open label, added to by every thread.
-    for (n, tenant) in TENANTS.iter().enumerate() {
-        let (ok, error) = expected(&|t, i| (i + t) % 4 == n as u64);
+    for (tenant, n) in TENANTS.iter().zip(0..) {
+        let (ok, error) = expected(4, n);
         assert_eq!(
             counter("contended_items_total", &[("tenant", tenant)]),
             (2 * (ok + error)) as f64,
