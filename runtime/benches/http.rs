@@ -14,8 +14,9 @@
 //!
 //! Both instrumented cases run under the same subscriber (mvi's JSON logs, written to a sink) and the
 //! same `metrics` recorder (mvi's, which hands undeclared metrics to metrics-exporter-prometheus).
-//! mvi's access line is off (`access_log(false)`): the peers write no line per request at INFO. What
-//! the access line adds is measured by the `logs` benchmark (`mvi_access_line`).
+//! mvi's access line is off (`access_log(false)`): the peers write no line per request at INFO.
+//! `traced_handler_access_log` is `traced_handler` with it on: one JSON line a request, queued for the
+//! writer thread (the `logs` benchmark measures the line alone, `mvi_access_line`).
 //!
 //! `cargo bench -p mvi --bench http` prints criterion's report, then one table: time per request,
 //! ratio to `bare`, and overhead over `bare`.
@@ -90,6 +91,12 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
                 .iter(|| async { black_box(serve(router).await) })
         });
     }
+    mvi::__private::set_access_log(true);
+    group.bench_function("traced_handler_access_log", |b| {
+        b.to_async(rt)
+            .iter(|| async { black_box(serve(&cases[1].1).await) })
+    });
+    mvi::__private::set_access_log(false);
     group.finish();
 }
 
@@ -99,7 +106,12 @@ fn main() {
     common::print_table(
         GROUP,
         "bare",
-        &["bare", "traced_handler", "trace_layer_and_metrics_layer"],
+        &[
+            "bare",
+            "traced_handler",
+            "traced_handler_access_log",
+            "trace_layer_and_metrics_layer",
+        ],
         Some(("overhead over bare", |ns, base| {
             format!("{:.2} µs", (ns - base) / 1000.0)
         })),

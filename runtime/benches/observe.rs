@@ -17,7 +17,14 @@
 //!   `observe_and_instrument`: `#[mvi::observe]` under `#[tracing::instrument]`, what one writes
 //!   without the `span` option. All three under mvi's subscriber (JSON logs), outside any request.
 //!
-//! `cargo bench -p mvi --bench observe` prints criterion's report, then one table of ratios to `floor`.
+//!
+//! The `contended` group runs the same calls on 1 and 2 threads at once (and on as many threads as the
+//! machine has cores, when that is more), every thread calling the same function, in bursts that start
+//! together: each thread's time per call, the median over the bursts of every thread (see `on_threads`). `floor` there is one `fetch_add` on a counter every thread
+//! shares plus two `Instant::now()`; `prometheus_cached_children` shares its children likewise.
+//!
+//! `cargo bench -p mvi --bench observe` prints criterion's report, then one table of ratios to `floor`
+//! and one of the contended costs against one thread's.
 
 mod common;
 
@@ -87,6 +94,8 @@ fn observed_instrumented(x: u64) -> u64 {
 }
 
 const GROUP: &str = "per_call";
+const CONTENDED: &str = "contended";
+const TENANTS: usize = 16;
 
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group(GROUP);
@@ -223,8 +232,173 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// Calls a thread makes between two meetings of the threads.
+const BURST: u64 = 256;
+
+/// `threads` threads make `iters` calls each, `call(i)`, in bursts of [`BURST`] that start together:
+/// before each burst every thread waits, spinning, for the others. The time per call is the median
+/// of every thread's bursts, returned for `iters` calls.
+///
+/// Why not each thread's total time: on a machine shared with other work, a thread that loses its core
+/// counts the wait, and its partner runs alone meanwhile. In lock-step bursts both threads are on a
+/// core when a burst starts, and the median leaves out the bursts that either spent off its core.
+fn on_threads(threads: usize, iters: u64, call: &(dyn Fn(u64) + Sync)) -> Duration {
+    let bursts = iters.div_ceil(BURST);
+    let arrived = AtomicU64::new(0);
+    let meet = |burst: u64| {
+        arrived.fetch_add(1, Ordering::AcqRel);
+        let all = threads as u64 * (burst + 1);
+        let mut spins = 0u32;
+        while arrived.load(Ordering::Acquire) < all {
+            spins += 1;
+            if spins % 4096 == 0 {
+                std::thread::yield_now();
+            }
+            std::hint::spin_loop();
+        }
+    };
+    let mut times: Vec<Duration> = std::thread::scope(|scope| {
+        let timed: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..bursts)
+                        .map(|burst| {
+                            meet(burst);
+                            let start = Instant::now();
+                            for i in burst * BURST..(burst + 1) * BURST {
+                                call(i);
+                            }
+                            start.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        timed
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect()
+    });
+    times.sort_unstable();
+    let per_call = times[times.len() / 2].as_secs_f64() / BURST as f64;
+    Duration::from_secs_f64(per_call * iters as f64)
+}
+
+/// The thread counts of the contended group: 1, 2, and the machine's cores when more.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut counts = vec![1, 2];
+    if cores > 2 {
+        counts.push(cores);
+    }
+    counts
+}
+
+/// The cases of the contended group, each a call made by every thread.
+const CONTENDED_CASES: [&str; 6] = [
+    "floor",
+    "prometheus_cached_children",
+    "observe_default",
+    "observe_static_labels",
+    "observe_enum_labels",
+    "observe_string_labels",
+];
+
+fn contended(c: &mut Criterion) {
+    let shared = AtomicU64::new(0);
+    let floor = |_| {
+        let start = Instant::now();
+        black_box(work(black_box(7)));
+        shared.fetch_add(1, Ordering::Relaxed);
+        black_box(Instant::now().duration_since(start));
+    };
+    let tikv_calls = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("tikv_contended_calls_total", "calls"),
+        &["function", "module"],
+    )
+    .unwrap()
+    .with_label_values(&["work", "bench"]);
+    let tikv_duration = prometheus::HistogramVec::new(
+        prometheus::HistogramOpts::new("tikv_contended_duration_seconds", "duration")
+            .buckets(mvi::DEFAULT_BUCKETS.to_vec()),
+        &["function", "module"],
+    )
+    .unwrap()
+    .with_label_values(&["work", "bench"]);
+    let tikv = |_| {
+        let start = Instant::now();
+        black_box(work(black_box(7)));
+        tikv_calls.inc();
+        tikv_duration.observe(start.elapsed().as_secs_f64());
+    };
+    let tenants: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i}")).collect();
+    let cases: [&(dyn Fn(u64) + Sync); 6] = [
+        &floor,
+        &tikv,
+        &|_| {
+            black_box(observed(black_box(7)));
+        },
+        &|_| {
+            black_box(observed_static(black_box(7)));
+        },
+        &|i| {
+            let region = if i % 2 == 0 { Region::Eu } else { Region::Us };
+            black_box(observed_enum(black_box(7), region));
+        },
+        &|i| {
+            black_box(observed_string(
+                black_box(7),
+                &tenants[i as usize % TENANTS],
+            ));
+        },
+    ];
+    let mut group = c.benchmark_group(CONTENDED);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for (name, call) in CONTENDED_CASES.iter().zip(cases) {
+        for threads in thread_counts() {
+            group.bench_function(format!("{name}_x{threads}"), |b| {
+                b.iter_custom(|iters| on_threads(threads, iters, call))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The contended costs: each case on 1 thread and on more, and the ratio to 1 thread.
+fn print_contended_table() {
+    let counts = thread_counts();
+    let heads: String = counts[1..]
+        .iter()
+        .map(|n| format!(" {n} threads | ratio |"))
+        .collect();
+    println!(
+        "\n| {CONTENDED} | 1 thread |{heads}\n|---|---:|{}",
+        "---:|---:|".repeat(counts.len() - 1)
+    );
+    for name in CONTENDED_CASES {
+        let Some(one) = common::mean_ns(CONTENDED, &format!("{name}_x1")) else {
+            continue;
+        };
+        let cells: String = counts[1..]
+            .iter()
+            .map(
+                |n| match common::mean_ns(CONTENDED, &format!("{name}_x{n}")) {
+                    Some(ns) => format!(" {ns:.1} ns | {:.2}x |", ns / one),
+                    None => " – | – |".to_string(),
+                },
+            )
+            .collect();
+        println!("| {name} | {one:.1} ns |{cells}");
+    }
+}
+
 fn main() {
-    common::run(mvi::Telemetry::builder(), benches);
+    common::run(mvi::Telemetry::builder(), |c| {
+        benches(c);
+        contended(c);
+    });
 
     common::print_table(
         GROUP,
@@ -247,4 +421,5 @@ fn main() {
         ],
         None,
     );
+    print_contended_table();
 }

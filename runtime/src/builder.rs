@@ -5,12 +5,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tracing_subscriber::EnvFilter;
-
 use crate::error::Error;
 use crate::health::Check;
 use crate::logging::{
-    DEFAULT_4XX_SAMPLE_RATIO, DEFAULT_FILTER, DEFAULT_RATE_LIMIT, LogOutput, Sampling,
+    DEFAULT_4XX_SAMPLE_RATIO, DEFAULT_FILTER, DEFAULT_RATE_LIMIT, LogFilter, LogOutput, Sampling,
 };
 use crate::series::check_buckets;
 
@@ -104,7 +102,7 @@ pub(crate) struct Config {
     pub(crate) check_timeout: Duration,
     pub(crate) check_cache: Duration,
     /// Where logs go and their filter; `None` with `without_logs()`.
-    pub(crate) logs: Option<(LogOutput, EnvFilter)>,
+    pub(crate) logs: Option<(LogOutput, LogFilter)>,
     /// `debug_sample_ratio`, the log budget and the 4xx share.
     pub(crate) sampling: Sampling,
     pub(crate) access_log: bool,
@@ -679,7 +677,7 @@ impl TelemetryBuilder {
                     .log_filter
                     .or_else(|| env("RUST_LOG"))
                     .unwrap_or_else(|| DEFAULT_FILTER.to_string());
-                let filter = EnvFilter::try_new(&directives)
+                let filter = LogFilter::new(&directives)
                     .map_err(|e| invalid(format!("invalid log filter `{directives}`: {e}")))?;
                 Some((output, filter))
             }

@@ -6,16 +6,16 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::task::Poll;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use http::request::Parts;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
-use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
@@ -23,7 +23,9 @@ use crate::context::{Extra, SpanContext, WithContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::ACCESS_TARGET;
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
-use crate::trace_context::{self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
+use crate::trace_context::{
+    self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TraceId, TraceParent,
+};
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
 const KNOWN_METHODS: [&str; 9] = [
@@ -42,10 +44,12 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
 /// Longest `x-request-id` echoed back; longer or non-printable ids are replaced.
 const MAX_REQUEST_ID: usize = 128;
 
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The caller's `x-request-id` when it is one printable token of at most 128 characters, else a new
 /// UUID v4 (from the thread-local generator: no system call per request).
 fn request_id(parts: &Parts) -> HeaderValue {
-    let mut values = parts.headers.get_all("x-request-id").iter();
+    let mut values = parts.headers.get_all(X_REQUEST_ID).iter();
     match (values.next(), values.next()) {
         (Some(v), None)
             if !v.is_empty()
@@ -61,6 +65,16 @@ fn request_id(parts: &Parts) -> HeaderValue {
                 .expect("a UUID is a valid header value")
         }
     }
+}
+
+/// The trace id's digits in a `traceparent`.
+fn trace_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
+    std::str::from_utf8(&traceparent[3..35]).unwrap_or_default()
+}
+
+/// The span id's digits in a `traceparent`.
+fn span_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
+    std::str::from_utf8(&traceparent[36..52]).unwrap_or_default()
 }
 
 /// A request id as text: visible ASCII only, checked in `request_id`.
@@ -88,7 +102,8 @@ pub struct RequestContext {
     route: Option<MatchedPath>,
     parent: Option<(TraceParent, Option<String>)>,
     request_id: HeaderValue,
-    start: Instant,
+    /// A tick of the TSC clock (`series::clock`), as `#[observe]` times calls.
+    start: u64,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
@@ -100,7 +115,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             route: parts.extensions.get::<MatchedPath>().cloned(),
             parent: trace_context::extract(&parts.headers),
             request_id: request_id(parts),
-            start: Instant::now(),
+            start: series::clock().raw(),
         })
     }
 }
@@ -137,26 +152,37 @@ impl HandlerSite {
 
     /// Opens the server span for a request.
     pub fn begin(&'static self, request: RequestContext) -> InFlight {
-        let route = request.route.as_ref().map_or("", MatchedPath::as_str);
-        let (trace_id, flags, parent_id, tracestate) = match &request.parent {
-            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state.clone()),
+        let RequestContext {
+            method,
+            route,
+            parent,
+            request_id,
+            start,
+        } = request;
+        let route_text = route.as_ref().map_or("", MatchedPath::as_str);
+        let (trace_id, flags, parent_id, tracestate) = match parent {
+            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state),
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
         };
         let span_id = SpanId::random();
+        // The ids' text, as the response's `traceparent` will have them.
+        let mut child = TraceParent::child_bytes(trace_id, span_id, flags);
+        // Without export the ids are known now, and given at creation rather than recorded after.
+        let known = !crate::otel::exporting();
         let span = tracing::info_span!(
             target: "mvi::http",
             "request",
-            otel.name = %SpanName(request.method, route),
+            otel.name = %SpanName(method, route_text),
             otel.kind = "server",
             otel.status_code = Empty,
-            http.request.method = request.method,
-            http.route = route,
+            http.request.method = method,
+            http.route = route_text,
             http.response.status_code = Empty,
             error.type = Empty,
-            trace_id = Empty,
-            span_id = Empty,
+            trace_id = known.then(|| trace_id_text(&child)),
+            span_id = known.then(|| span_id_text(&child)),
             parent_span_id = parent_id.map(tracing::field::display),
-            request_id = request_id_str(&request.request_id),
+            request_id = request_id_str(&request_id),
         );
         let (trace_id, span_id) = crate::otel::link(
             &span,
@@ -166,11 +192,18 @@ impl HandlerSite {
             flags,
             tracestate.as_deref(),
         );
-        span.record("trace_id", tracing::field::display(trace_id));
-        span.record("span_id", tracing::field::display(span_id));
+        if !known {
+            child = TraceParent::child_bytes(trace_id, span_id, flags);
+            span.record("trace_id", trace_id_text(&child));
+            span.record("span_id", span_id_text(&child));
+        }
         InFlight {
             site: self,
-            request,
+            method,
+            route,
+            request_id,
+            start,
+            tracestate: tracestate.map(Arc::from),
             span,
             trace_id,
             span_id,
@@ -186,7 +219,7 @@ impl HandlerSite {
         method: &'static str,
         route: &str,
         status: StatusCode,
-        seconds: f64,
+        (nanos, end): (u64, u64),
         cx: SpanContext,
     ) {
         let Some(installed) = global::installed() else {
@@ -200,7 +233,7 @@ impl HandlerSite {
                 r.register_counter(&key(self.requests), &METADATA)
                     .increment(1);
                 r.register_histogram(&key(self.duration), &METADATA)
-                    .record(seconds);
+                    .record(nanos as f64 * 1e-9);
             });
             return;
         };
@@ -211,9 +244,10 @@ impl HandlerSite {
             &[method, route, status.as_str()],
             |values| Box::leak(Box::new(self.make_series(store, values))),
         );
-        let traced = series::in_trace(Some(cx), || installed.clock.raw());
+        // The request's own end tick times an exemplar, if the trace is sampled.
+        let traced = series::in_trace(Some(cx), || end);
         series.requests.add(1, traced.as_ref());
-        series.duration.observe(seconds, traced.as_ref());
+        series.duration.record_nanos(nanos, traced.as_ref());
     }
 
     fn make_series(&self, store: &Store, values: &[&str]) -> RedSeries {
@@ -229,7 +263,13 @@ impl HandlerSite {
 #[derive(Debug)]
 pub struct InFlight {
     site: &'static HandlerSite,
-    request: RequestContext,
+    method: &'static str,
+    route: Option<MatchedPath>,
+    request_id: HeaderValue,
+    /// When the request started, a tick of `series::clock`.
+    start: u64,
+    /// The caller's `tracestate`, carried on into outgoing calls.
+    tracestate: Option<Arc<str>>,
     span: tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
@@ -253,16 +293,20 @@ impl InFlight {
         let cx = self.context();
         // The caller's `tracestate` goes on with the trace, into outgoing calls.
         let extra = Extra {
-            tracestate: self
-                .request
-                .parent
-                .as_ref()
-                .and_then(|(_, s)| s.as_deref().map(Arc::from)),
+            tracestate: self.tracestate.clone(),
             remote: false,
         };
-        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
-            .instrument(self.span.clone())
-            .await;
+        let mut body = pin!(WithContext::new(
+            AssertUnwindSafe(body).catch_unwind(),
+            Some(cx),
+            extra
+        ));
+        // Each poll inside the server span, which stays here (no clone of it for `Instrument`).
+        let outcome = std::future::poll_fn(|task| -> Poll<_> {
+            let _entered = self.span.enter();
+            body.as_mut().poll(task)
+        })
+        .await;
         let outcome = outcome.map_err(|payload| {
             let message = panic_message(&*payload);
             self.span
@@ -346,31 +390,30 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             Err(instead) => instead,
         };
         let status = response.status();
-        let seconds = flight.request.start.elapsed().as_secs_f64();
+        let clock = series::clock();
+        let end = clock.raw();
+        let nanos = clock.delta_as_nanos(flight.start, end);
         let span = &flight.span;
         span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
             span.record("error.type", status.as_str());
             span.record("otel.status_code", "ERROR");
         }
-        let route = flight
-            .request
-            .route
-            .as_ref()
-            .map_or("", MatchedPath::as_str);
+        let route = flight.route.as_ref().map_or("", MatchedPath::as_str);
         let cx = flight.context();
         flight
             .site
-            .record(flight.request.method, route, status, seconds, cx);
+            .record(flight.method, route, status, (nanos, end), cx);
         if global::access_log() {
-            span.in_scope(|| access_line(flight.request.method, route, status, seconds));
+            let seconds = nanos as f64 * 1e-9;
+            span.in_scope(|| access_line(flight.method, route, status, seconds));
         }
         let headers = response.headers_mut();
         headers.insert(
-            "traceparent",
+            TRACEPARENT,
             TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
         );
-        headers.insert("x-request-id", flight.request.request_id.clone());
+        headers.insert(X_REQUEST_ID, flight.request_id);
         response
     }
 }

@@ -32,6 +32,12 @@ pub fn in_context<R>(cx: crate::context::SpanContext, f: impl FnOnce() -> R) -> 
     f()
 }
 
+/// Turns `#[traced_handler]`'s access line on or off after install: for the HTTP benchmark, which
+/// measures the handler with and without it in one run.
+pub fn set_access_log(enabled: bool) {
+    crate::global::set_access_log(enabled);
+}
+
 /// Calls the wrapped body; `R` is the function's declared return type, so `?` and `return` inside the
 /// closure resolve exactly as in the original function.
 #[inline(always)]

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::context::{self, Carried, SpanContext};
-use crate::trace_context::{self, TraceParent};
+use crate::trace_context::{self, TRACEPARENT, TRACESTATE, TraceParent};
 
 /// A carrier to write trace headers into: implement it for your message type's headers.
 ///
@@ -187,9 +187,6 @@ pub fn inject(headers: &mut HeaderMap) {
         insert(headers, cx, context::tracestate().as_deref());
     }
 }
-
-const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// Writes `cx` (as the parent of the receiver's span) and `tracestate` into request headers,
 /// replacing what they had.

@@ -13,15 +13,19 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether `s` goes into a JSON string as it is: one pass without branches.
+pub(crate) fn is_plain(s: &str) -> bool {
+    s.as_bytes().iter().fold(true, |plain, &b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    })
+}
+
 /// Appends `s` escaped for the inside of a JSON string.
 fn escape(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    // Most text needs no escape: one pass without branches finds out, then one copy.
-    let plain = bytes.iter().fold(true, |plain, &b| {
-        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
-    });
-    if plain {
+    // Most text needs no escape: one pass finds out, then one copy.
+    if is_plain(s) {
         out.extend_from_slice(bytes);
         return;
     }

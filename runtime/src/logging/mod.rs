@@ -10,6 +10,7 @@
 //! `mvi_log_events_sampled_out_total{level,reason}` the lines dropped (`ratio`, `budget`,
 //! `queue_full`), and a WARN line a second says how many were kept and dropped while lines are.
 
+mod filter;
 mod json;
 mod queue;
 mod sampling;
@@ -27,6 +28,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+pub(crate) use self::filter::LogFilter;
 use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
 
@@ -255,27 +257,90 @@ impl Drop for FlushOnDrop {
     }
 }
 
+/// One id as its JSON string (quotes included): inline when it fits, as a trace id, a span id or a
+/// UUID does, so a span's ids cost no allocation of their own; shared otherwise.
+#[derive(Clone)]
+enum IdText {
+    Inline { len: u8, bytes: [u8; INLINE_ID] },
+    Shared(Arc<str>),
+}
+
+/// Bytes an [`IdText`] holds inline: a UUID in quotes is 38.
+const INLINE_ID: usize = 46;
+
+impl IdText {
+    fn new(text: &str) -> IdText {
+        let mut bytes = [0; INLINE_ID];
+        match bytes.get_mut(..text.len()) {
+            Some(inline) => {
+                inline.copy_from_slice(text.as_bytes());
+                IdText::Inline {
+                    len: text.len() as u8,
+                    bytes,
+                }
+            }
+            None => IdText::Shared(text.into()),
+        }
+    }
+
+    /// Writes `"text"` into `slot`, in place (no copy of the id through the stack), when `text` fits
+    /// inline and needs no JSON escape; false otherwise.
+    fn set_quoted(slot: &mut Option<IdText>, text: &str) -> bool {
+        if text.len() + 2 > INLINE_ID || !json::is_plain(text) {
+            return false;
+        }
+        let id = slot.insert(IdText::Inline {
+            len: (text.len() + 2) as u8,
+            bytes: [b'"'; INLINE_ID],
+        });
+        if let IdText::Inline { bytes, .. } = id {
+            bytes[1..text.len() + 1].copy_from_slice(text.as_bytes());
+        }
+        true
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            IdText::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            IdText::Shared(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The correlation ids a span carries, kept in its extensions as JSON strings, ready to copy.
 #[derive(Default, Clone)]
 struct Correlation {
     /// `trace_id`, `span_id`, `request_id`.
-    ids: [Option<Arc<str>>; 3],
+    ids: [Option<IdText>; 3],
     /// The sampling draw of the trace id.
     draw: Option<u64>,
 }
 
 const ID_FIELDS: [&str; 3] = ["trace_id", "span_id", "request_id"];
 
+/// Which of [`ID_FIELDS`] `name` is.
+fn id_index(name: &str) -> Option<usize> {
+    ID_FIELDS.iter().position(|f| *f == name)
+}
+
 impl Correlation {
-    /// Keeps the id `name` as the JSON string `write` writes: one allocation, for the `Arc`.
+    /// Keeps the id `name` as the JSON string `write` writes: no allocation when it fits inline.
     fn set(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
-        let Some(i) = ID_FIELDS.iter().position(|f| *f == name) else {
+        let Some(i) = id_index(name) else {
             return;
         };
         with_scratch(|text| {
             write(text);
             let text = std::str::from_utf8(text).unwrap_or("\"\"");
-            self.ids[i] = Some(text.into());
+            self.ids[i] = Some(IdText::new(text));
             if i == 0 {
                 self.draw = Some(draw(&text[1..text.len() - 1]));
             }
@@ -285,6 +350,15 @@ impl Correlation {
 
 impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
+        // Ids are plain text (hex digits, a UUID): quoted as they are, straight into their place.
+        if let Some(i) = id_index(field.name()) {
+            if IdText::set_quoted(&mut self.ids[i], value) {
+                if i == 0 {
+                    self.draw = Some(draw(value));
+                }
+                return;
+            }
+        }
         self.set(field.name(), |out| json::string(out, value));
     }
 
@@ -296,12 +370,24 @@ impl Visit for Correlation {
     }
 }
 
+/// Whether a record names one of [`ID_FIELDS`].
+struct NamesAnId(bool);
+
+impl Visit for NamesAnId {
+    fn record_debug(&mut self, field: &Field, _: &dyn fmt::Debug) {
+        self.0 |= ID_FIELDS.contains(&field.name());
+    }
+}
+
 /// The sampling draw of a trace id: its last 16 hex digits, random for a random trace id; any other
 /// text (a span of the application's own may carry anything) is hashed, so its trace draws alike too.
 fn draw(trace_id: &str) -> u64 {
     let tail = trace_id.get(trace_id.len().saturating_sub(16)..);
-    match tail.map(|t| (t.len(), u64::from_str_radix(t, 16))) {
-        Some((16, Ok(draw))) => draw,
+    let parse = |t: &str| {
+        crate::trace_context::hex64(t.as_bytes()).or_else(|| u64::from_str_radix(t, 16).ok())
+    };
+    match tail.map(|t| (t.len(), parse(t))) {
+        Some((16, Some(draw))) => draw,
         _ => {
             use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
             BuildHasherDefault::<DefaultHasher>::default().hash_one(trace_id)
@@ -469,7 +555,7 @@ const SAMPLED_OUT: &str = "mvi_log_events_sampled_out_total";
 /// The correlation ids of an event: from the nearest enclosing spans that have them.
 #[derive(Default)]
 struct Ids {
-    ids: [Option<Arc<str>>; 3],
+    ids: [Option<IdText>; 3],
     draw: Option<u64>,
 }
 
@@ -537,16 +623,33 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut ids = Correlation::default();
-        attrs.record(&mut ids);
+        // Only spans that carry an id keep a `Correlation`, filled in its place in the extensions.
+        let mut any = NamesAnId(false);
+        attrs.record(&mut any);
+        if !any.0 {
+            return;
+        }
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(ids);
+            let mut ext = span.extensions_mut();
+            ext.insert(Correlation::default());
+            if let Some(ids) = ext.get_mut::<Correlation>() {
+                attrs.record(ids);
+            }
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        // Most records (a status code, an error type) carry no id: no need to look the span up.
+        let mut any = NamesAnId(false);
+        values.record(&mut any);
+        if !any.0 {
+            return;
+        }
         if let Some(span) = ctx.span(id) {
             let mut ext = span.extensions_mut();
+            if ext.get_mut::<Correlation>().is_none() {
+                ext.insert(Correlation::default());
+            }
             if let Some(ids) = ext.get_mut::<Correlation>() {
                 values.record(ids);
             }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `native.rs` | the series mvi keeps in plain atomics: counters, gauges and fixed-bucket histograms |
 //! | `exemplar.rs` | the trace of a recent sample per counter and per bucket, written at most once per 100 ms |
+//! | `shard.rs` | each thread's shard, and the per-shard blocks counters and histograms are split into, so cores do not share cache lines |
 //! | `buckets.rs` | the default buckets and the one rule set for bucket bounds |
 //! | `store.rs` | the store: every series by key, the per-metric cap on label sets and its overflow, a series' shape; it is also the global `metrics` recorder |
 //! | `label_sets.rs` | the capped cache of label sets a call site keeps in front of the store |
@@ -16,6 +17,7 @@ mod exemplar;
 mod label_sets;
 mod native;
 mod render;
+pub(crate) mod shard;
 mod store;
 
 pub use buckets::DEFAULT_BUCKETS;

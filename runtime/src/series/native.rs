@@ -1,35 +1,56 @@
-//! Series kept in plain atomics: a counter is one `fetch_add`, a histogram one bucket increment and one
-//! sum update. Nothing is buffered between scrapes, so memory does not grow with traffic.
+//! Series kept in plain atomics. Counters and histograms are split into [shards](super::shard) so
+//! that threads on different cores write different cache lines: a counter is one `fetch_add` in the
+//! thread's shard, a histogram one bucket increment and one sum update in it. A scrape sums the shards,
+//! exactly. Exemplars are kept per series, written at most once per interval per bucket
+//! ([`exemplar`]), so they bring no shared write back to the record path. Nothing is buffered between
+//! scrapes, so memory does not grow with traffic.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use metrics::{CounterFn, GaugeFn, HistogramFn};
 
 use super::exemplar::{self, Exemplar, Exemplars, InTrace};
+use super::shard::Sharded;
 
-/// A counter kept by mvi, with the exemplar of its latest increment inside a sampled trace.
-#[derive(Debug, Default)]
+/// A counter kept by mvi, one word per shard, with the exemplar of its latest increment inside a
+/// sampled trace.
+#[derive(Debug)]
 pub(crate) struct NativeCounter {
-    value: AtomicU64,
+    shards: Sharded,
     exemplar: Exemplars,
+}
+
+impl Default for NativeCounter {
+    fn default() -> Self {
+        NativeCounter {
+            shards: Sharded::new(1),
+            exemplar: Exemplars::new(),
+        }
+    }
 }
 
 impl NativeCounter {
     /// Adds `n`; `at` is the sampled trace the increment happens in, if any.
     #[inline]
     pub(crate) fn add(&self, n: u64, at: Option<&InTrace>) {
-        self.value.fetch_add(n, Relaxed);
+        self.shards.local().word(0).fetch_add(n, Relaxed);
         if let Some(at) = at {
             self.exemplar.offer(1, 0, at, n as f64);
         }
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.value.load(Relaxed)
+        self.shards.sum(0)
     }
 
     pub(crate) fn exemplar(&self) -> Option<Exemplar> {
         self.exemplar.get(0)
+    }
+
+    /// Bytes the series holds now, exemplars aside.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        size_of::<Self>() + self.shards.bytes()
     }
 }
 
@@ -38,8 +59,13 @@ impl CounterFn for NativeCounter {
         self.add(value, exemplar::current().as_ref());
     }
 
+    /// Raises the counter to `value` if it is below (what the `metrics` facade asks for a counter
+    /// read from elsewhere); a raise racing another on a second shard may overshoot by the other's.
     fn absolute(&self, value: u64) {
-        self.value.fetch_max(value, Relaxed);
+        let now = self.get();
+        if value > now {
+            self.add(value - now, None);
+        }
     }
 }
 
@@ -73,18 +99,16 @@ impl GaugeFn for NativeGauge {
     }
 }
 
-/// A histogram with fixed bucket bounds, recorded with relaxed atomics.
+/// A histogram with fixed bucket bounds, recorded with relaxed atomics in the thread's shard.
+///
+/// Each shard holds the per-bucket (not cumulative) counts, the last one `+Inf`, then the sum of
+/// durations recorded in nanoseconds, then the sum of values recorded as `f64` (as bits).
 #[derive(Debug)]
 pub(crate) struct FixedHistogram {
     bounds: &'static [f64],
     /// The bounds in whole nanoseconds, for durations recorded as such.
     bounds_ns: Box<[u64]>,
-    /// Per-bucket (not cumulative) counts; the last one is `+Inf`.
-    counts: Box<[AtomicU64]>,
-    /// Sum of values recorded as `f64`, as `f64` bits.
-    sum: AtomicU64,
-    /// Sum of durations recorded in nanoseconds.
-    sum_ns: AtomicU64,
+    shards: Sharded,
     /// The exemplar of each bucket.
     exemplars: Exemplars,
 }
@@ -98,14 +122,11 @@ pub(crate) struct Snapshot {
 
 impl FixedHistogram {
     pub(crate) fn new(bounds: &'static [f64]) -> Self {
-        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
         let bounds_ns = bounds.iter().map(|b| (b * 1e9).floor() as u64).collect();
         FixedHistogram {
             bounds,
             bounds_ns,
-            counts,
-            sum: AtomicU64::new(0f64.to_bits()),
-            sum_ns: AtomicU64::new(0),
+            shards: Sharded::new(bounds.len() + 3),
             exemplars: Exemplars::new(),
         }
     }
@@ -115,16 +136,32 @@ impl FixedHistogram {
         self.bounds
     }
 
-    /// Records a duration in nanoseconds: integer compares and two `fetch_add`s. `at` is the sampled
-    /// trace the call ran in, if any.
+    /// Buckets, `+Inf` included.
+    fn buckets(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    /// The word of the sum of durations, after the buckets.
+    fn sum_ns_word(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    /// The word of the sum of values, after that.
+    fn sum_word(&self) -> usize {
+        self.bounds.len() + 2
+    }
+
+    /// Records a duration in nanoseconds: integer compares and two `fetch_add`s in the thread's shard.
+    /// `at` is the sampled trace the call ran in, if any.
     #[inline]
     pub(crate) fn record_nanos(&self, nanos: u64, at: Option<&InTrace>) {
         let index = self.bounds_ns.partition_point(|b| *b < nanos);
-        self.counts[index].fetch_add(1, Relaxed);
-        self.sum_ns.fetch_add(nanos, Relaxed);
+        let shard = self.shards.local();
+        shard.word(index).fetch_add(1, Relaxed);
+        shard.word(self.sum_ns_word()).fetch_add(nanos, Relaxed);
         if let Some(at) = at {
             self.exemplars
-                .offer(self.counts.len(), index, at, nanos as f64 / 1e9);
+                .offer(self.buckets(), index, at, nanos as f64 / 1e9);
         }
     }
 
@@ -132,25 +169,22 @@ impl FixedHistogram {
     /// otherwise stay NaN for the life of the series (and OpenMetrics forbids a NaN sum).
     #[inline]
     pub(crate) fn observe(&self, value: f64, at: Option<&InTrace>) {
+        let shard = self.shards.local();
         if value.is_nan() {
-            self.counts[self.bounds.len()].fetch_add(1, Relaxed);
+            shard.word(self.bounds.len()).fetch_add(1, Relaxed);
             return;
         }
         let index = self.bounds.partition_point(|b| *b < value);
-        self.counts[index].fetch_add(1, Relaxed);
-        let mut current = self.sum.load(Relaxed);
-        loop {
-            let next = (f64::from_bits(current) + value).to_bits();
-            match self
-                .sum
-                .compare_exchange_weak(current, next, Relaxed, Relaxed)
-            {
-                Ok(_) => break,
-                Err(seen) => current = seen,
-            }
-        }
+        shard.word(index).fetch_add(1, Relaxed);
+        // The shard's own word: another thread writes it only when more threads record than there are
+        // shards, so this loop almost never goes round twice.
+        let _ = shard
+            .word(self.sum_word())
+            .fetch_update(Relaxed, Relaxed, |bits| {
+                Some((f64::from_bits(bits) + value).to_bits())
+            });
         if let Some(at) = at {
-            self.exemplars.offer(self.counts.len(), index, at, value);
+            self.exemplars.offer(self.buckets(), index, at, value);
         }
     }
 
@@ -159,23 +193,33 @@ impl FixedHistogram {
         self.exemplars.get(index)
     }
 
-    /// Reads the histogram without stopping writers.
+    /// Reads the histogram without stopping writers. The count is the sum of the buckets read, so a
+    /// scrape's `_count` is always its `+Inf` bucket.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let mut total = 0;
-        let cumulative = self
-            .counts
-            .iter()
-            .map(|c| {
-                total += c.load(Relaxed);
+        let cumulative = (0..self.buckets())
+            .map(|i| {
+                total += self.shards.sum(i);
                 total
             })
             .collect();
-        let sum = f64::from_bits(self.sum.load(Relaxed)) + self.sum_ns.load(Relaxed) as f64 * 1e-9;
+        let sum = self
+            .shards
+            .blocks()
+            .map(|b| f64::from_bits(b.word(self.sum_word()).load(Relaxed)))
+            .sum::<f64>()
+            + self.shards.sum(self.sum_ns_word()) as f64 * 1e-9;
         Snapshot {
             cumulative,
             sum,
             count: total,
         }
+    }
+
+    /// Bytes the series holds now, exemplars aside.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        size_of::<Self>() + size_of_val(&*self.bounds_ns) + self.shards.bytes()
     }
 }
 
@@ -208,6 +252,31 @@ mod tests {
             "NaN is not summed"
         );
         assert_eq!(h.snapshot().cumulative, [3, 6, 8]);
+    }
+
+    #[test]
+    fn threads_on_every_shard_add_up_exactly() {
+        let c = NativeCounter::default();
+        let h = FixedHistogram::new(&[0.001, 0.01]);
+        std::thread::scope(|scope| {
+            for t in 0..8u64 {
+                let (c, h) = (&c, &h);
+                scope.spawn(move || {
+                    for i in 0..10_000u64 {
+                        c.add(1, None);
+                        h.record_nanos((i % 3) * 4_000_000 + t, None);
+                    }
+                });
+            }
+        });
+        assert_eq!(c.get(), 80_000);
+        let s = h.snapshot();
+        // i % 3 == 0: under 8 ns (first bucket); 1 and 2: 4 and 8 ms (second).
+        assert_eq!(s.cumulative, [8 * 3334, 80_000, 80_000]);
+        assert_eq!(s.count, 80_000);
+        c.absolute(80_005);
+        c.absolute(3);
+        assert_eq!(c.get(), 80_005);
     }
 
     #[test]
@@ -246,5 +315,35 @@ mod tests {
         assert_eq!(g.get(), 1.5);
         g.set(f64::INFINITY);
         assert_eq!(g.get(), f64::INFINITY);
+    }
+
+    /// What the README reports: the bytes of a counter and of a histogram of the default buckets, with
+    /// one shard recorded into and with every shard recorded into (the shards are this machine's).
+    /// Exemplar slots come on top, only for series recorded inside a sampled trace.
+    #[test]
+    fn memory_per_series() {
+        use crate::series::shard::{self, count};
+        let n = count();
+        let c = NativeCounter::default();
+        let h = FixedHistogram::new(crate::series::DEFAULT_BUCKETS);
+        let table = n * size_of::<std::sync::OnceLock<Box<[shard::Line]>>>();
+        let (counter, histogram) = (size_of::<NativeCounter>(), size_of::<FixedHistogram>());
+        assert_eq!(c.bytes(), counter + table);
+        assert_eq!(h.bytes(), histogram + 14 * 8 + table);
+        c.add(1, None);
+        h.record_nanos(1, None);
+        assert_eq!(c.bytes(), counter + table + 128, "one block: one line");
+        assert_eq!(
+            h.bytes(),
+            histogram + 14 * 8 + table + 256,
+            "17 words: two lines"
+        );
+        println!(
+            "{n} shards: counter {} to {} bytes, histogram {} to {} bytes",
+            c.bytes(),
+            counter + table + n * 128,
+            h.bytes(),
+            histogram + 14 * 8 + table + n * 256
+        );
     }
 }
