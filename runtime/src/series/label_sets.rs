@@ -90,7 +90,8 @@ impl<V: Copy> LabelSets<V> {
     #[inline]
     fn hash(&self, values: &[&str]) -> u64 {
         let mut hasher = self.hasher.build_hasher();
-        let mut buf = [0u8; 256];
+        // Small, as zeroing it is paid on every call; longer sets go through in more writes.
+        let mut buf = [0u8; 64];
         let mut len = 0;
         for value in values {
             match buf.get_mut(len..len + value.len() + 1) {
