@@ -53,9 +53,9 @@ pub(crate) fn with_facade<R>(f: impl FnOnce(&dyn metrics::Recorder) -> R) -> Opt
 ///
 /// Why a drain never sees a false zero: a shard's count is the requests that started on it and have not
 /// ended, never less, since only they uncount it. A request in flight while [`requests_in_flight`] reads
-/// the shards one after another keeps its shard at 1 or more through that read, so the sum is at least
-/// 1. (A request that starts after its shard was read is missed, as one starting just after the load of
-/// a single counter would be.)
+/// the shards one after another keeps its shard at one or more through that read, so the sum is at
+/// least one. (A request that starts after its shard was read is missed, as one starting just after the
+/// load of a single counter would be.)
 static IN_FLIGHT: [Padded<AtomicUsize>; MAX_SHARDS] =
     [const { Padded(AtomicUsize::new(0)) }; MAX_SHARDS];
 /// Set by the first drain: from then on each request that ends wakes it.

@@ -179,7 +179,15 @@ fn threads_calling_one_function_are_all_counted_exactly() {
         }
         (ok, error)
     };
-    let cases: Vec<(&str, &str, &str, &str, Box<dyn Fn(u64, u64) -> bool>)> = [
+    // (function, kind, label, value, which calls of thread t, index i carry the value)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Box<dyn Fn(u64, u64) -> bool>,
+    );
+    let cases: Vec<Case> = [
         ("with_enum", "enum", "region", "eu", 0),
         ("with_enum", "enum", "region", "us", 1),
     ]
