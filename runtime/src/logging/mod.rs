@@ -623,10 +623,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        // Only spans that carry an id keep a `Correlation`, filled in its place in the extensions.
-        let mut any = NamesAnId(false);
-        attrs.record(&mut any);
-        if !any.0 {
+        // Only spans that have an id field keep a `Correlation`, filled in its place in the
+        // extensions (the field names are the callsite's: no value is visited to find out).
+        if !attrs.fields().iter().any(|f| id_index(f.name()).is_some()) {
             return;
         }
         if let Some(span) = ctx.span(id) {
