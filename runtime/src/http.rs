@@ -6,9 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::task::Poll;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +14,7 @@ use futures_util::FutureExt;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
+use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
@@ -296,17 +295,11 @@ impl InFlight {
             tracestate: self.tracestate.clone(),
             remote: false,
         };
-        let mut body = pin!(WithContext::new(
-            AssertUnwindSafe(body).catch_unwind(),
-            Some(cx),
-            extra
-        ));
-        // Each poll inside the server span, which stays here (no clone of it for `Instrument`).
-        let outcome = std::future::poll_fn(|task| -> Poll<_> {
-            let _entered = self.span.enter();
-            body.as_mut().poll(task)
-        })
-        .await;
+        // Each poll inside the server span, and the body dropped inside it too if the request is
+        // abandoned (`Instrument` enters the span on drop).
+        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
+            .instrument(self.span.clone())
+            .await;
         let outcome = outcome.map_err(|payload| {
             let message = panic_message(&*payload);
             self.span
