@@ -353,12 +353,21 @@ pub fn parse_tracestate<'a>(values: impl Iterator<Item = &'a str>) -> Option<Str
 mod tests {
     #[test]
     fn ids_are_written_as_format_writes_them() {
-        for v in [0u128, 1, 0xabc, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
+        for v in [
+            0u128,
+            1,
+            0xabc,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+        ] {
             assert_eq!(TraceId(v).to_string(), format!("{v:032x}"));
             assert_eq!(SpanId(v as u64).to_string(), format!("{:016x}", v as u64));
             let mut two = [0u8; 2];
             write_hex(&mut two, v);
-            assert_eq!(std::str::from_utf8(&two).unwrap(), format!("{:02x}", v as u8));
+            assert_eq!(
+                std::str::from_utf8(&two).unwrap(),
+                format!("{:02x}", v as u8)
+            );
         }
     }
 
