@@ -6,24 +6,24 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context as TaskContext, Poll};
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
-use tracing::Instrument;
-use tracing::field::Empty;
+use tracing::field::{Empty, display};
 
 use crate::catalog::MetricDecl;
-use crate::context::{Extra, SpanContext, WithContext};
+use crate::context::{self, Extra, SpanContext};
 use crate::global::{self, RequestInFlight};
-use crate::logging::ACCESS_TARGET;
+use crate::logging::{self, ACCESS_TARGET};
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
 use crate::trace_context::{
-    self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TraceId, TraceParent,
+    self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TRACESTATE, TraceId, TraceParent,
 };
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
@@ -45,40 +45,76 @@ const MAX_REQUEST_ID: usize = 128;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The caller's `x-request-id` when it is one printable token of at most 128 characters, else a new
-/// UUID v4 (from the thread-local generator: no system call per request).
-fn request_id(parts: &Parts) -> HeaderValue {
-    let mut values = parts.headers.get_all(X_REQUEST_ID).iter();
-    match (values.next(), values.next()) {
-        (Some(v), None)
-            if !v.is_empty()
-                && v.len() <= MAX_REQUEST_ID
-                && v.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) =>
-        {
-            v.clone()
+/// A request's id: the caller's `x-request-id` when it is one printable token of at most 128
+/// characters, else a new UUID v4 (from the thread-local generator: no system call per request).
+#[derive(Debug)]
+enum RequestId {
+    /// The caller's, checked: visible ASCII only.
+    Given(HeaderValue),
+    /// A UUID made here, as its hyphenated lowercase text; a header value only once the response
+    /// needs it.
+    Made([u8; 36]),
+}
+
+impl RequestId {
+    /// The caller's id (the request's only `x-request-id`, if it is one), else a new one.
+    fn of(given: Option<&HeaderValue>) -> RequestId {
+        match given {
+            Some(v)
+                if !v.is_empty()
+                    && v.len() <= MAX_REQUEST_ID
+                    && v.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) =>
+            {
+                RequestId::Given(v.clone())
+            }
+            _ => {
+                // Two 64-bit draws: cheaper than filling 16 bytes.
+                let random = rand::random::<u128>().to_le_bytes();
+                RequestId::Made(hyphenated(
+                    uuid::Builder::from_random_bytes(random).into_uuid(),
+                ))
+            }
         }
-        _ => {
-            let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-            let mut buf = uuid::Uuid::encode_buffer();
-            HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
-                .expect("a UUID is a valid header value")
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            RequestId::Given(v) => v.as_bytes(),
+            RequestId::Made(text) => text,
+        }
+    }
+
+    fn into_header(self) -> HeaderValue {
+        match self {
+            RequestId::Given(v) => v,
+            RequestId::Made(text) => {
+                HeaderValue::from_bytes(&text).expect("a UUID is a valid header value")
+            }
         }
     }
 }
 
-/// The trace id's digits in a `traceparent`.
-fn trace_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
-    std::str::from_utf8(&traceparent[3..35]).unwrap_or_default()
+/// A UUID's hyphenated text, `8-4-4-4-12` lowercase digits, written a group at a time.
+fn hyphenated(id: uuid::Uuid) -> [u8; 36] {
+    let mut text = [b'-'; 36];
+    let v = id.as_u128();
+    for (range, shift) in [
+        (0..8, 96),
+        (9..13, 80),
+        (14..18, 64),
+        (19..23, 48),
+        (24..36, 0),
+    ] {
+        trace_context::write_hex(&mut text[range], v >> shift);
+    }
+    text
 }
 
-/// The span id's digits in a `traceparent`.
-fn span_id_text(traceparent: &[u8; trace_context::LEN]) -> &str {
-    std::str::from_utf8(&traceparent[36..52]).unwrap_or_default()
-}
-
-/// A request id as text: visible ASCII only, checked in `request_id`.
-fn request_id_str(id: &HeaderValue) -> &str {
-    id.to_str().unwrap_or_default()
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Visible ASCII only, checked or made so.
+        f.write_str(std::str::from_utf8(self.as_bytes()).unwrap_or_default())
+    }
 }
 
 /// The span name: `"{method} {route}"`, written when the span is recorded, not per request.
@@ -100,7 +136,7 @@ pub struct RequestContext {
     method: &'static str,
     route: Option<MatchedPath>,
     parent: Option<(TraceParent, Option<String>)>,
-    request_id: HeaderValue,
+    request_id: RequestId,
     /// A tick of the TSC clock (`series::clock`), as `#[observe]` times calls.
     start: u64,
 }
@@ -109,13 +145,67 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let start = series::clock().raw();
+        let found = Found::in_headers(&parts.headers);
         Ok(RequestContext {
             method: method_label(&parts.method),
             route: parts.extensions.get::<MatchedPath>().cloned(),
-            parent: trace_context::extract(&parts.headers),
-            request_id: request_id(parts),
-            start: series::clock().raw(),
+            parent: found.traceparent.only().and_then(|traceparent| {
+                trace_context::parent_and_state(traceparent, &parts.headers, found.tracestate)
+            }),
+            request_id: RequestId::of(found.request_id.only()),
+            start,
         })
+    }
+}
+
+/// The headers `#[traced_handler]` reads, found in one pass over the request's (a lookup by name
+/// hashes the name, and there would be three; a request has a few headers).
+#[derive(Default)]
+struct Found<'a> {
+    traceparent: Single<'a>,
+    request_id: Single<'a>,
+    tracestate: bool,
+}
+
+impl<'a> Found<'a> {
+    fn in_headers(headers: &'a http::HeaderMap) -> Found<'a> {
+        let mut found = Found::default();
+        for (name, value) in headers {
+            if *name == TRACEPARENT {
+                found.traceparent.see(value);
+            } else if *name == X_REQUEST_ID {
+                found.request_id.see(value);
+            } else if *name == TRACESTATE {
+                found.tracestate = true;
+            }
+        }
+        found
+    }
+}
+
+/// A header that counts only when it comes once.
+#[derive(Default)]
+enum Single<'a> {
+    #[default]
+    Absent,
+    Once(&'a HeaderValue),
+    Repeated,
+}
+
+impl<'a> Single<'a> {
+    fn see(&mut self, value: &'a HeaderValue) {
+        *self = match self {
+            Single::Absent => Single::Once(value),
+            _ => Single::Repeated,
+        };
+    }
+
+    fn only(&self) -> Option<&'a HeaderValue> {
+        match self {
+            Single::Once(value) => Some(value),
+            _ => None,
+        }
     }
 }
 
@@ -125,6 +215,21 @@ pub struct HandlerSite {
     requests: &'static MetricDecl,
     duration: &'static MetricDecl,
     series: OnceLock<LabelSets<&'static RedSeries>>,
+    /// The series of the responses a handler gives most, one slot per `status % RECENT`: set by the
+    /// first response of its status and only read after (no shared write per request), so the usual
+    /// responses skip hashing their labels.
+    recent: [OnceLock<Recent>; RECENT],
+}
+
+const RECENT: usize = 8;
+
+/// A response's labels and their series, kept in [`HandlerSite::recent`].
+#[derive(Debug)]
+struct Recent {
+    method: &'static str,
+    route: Box<str>,
+    status: StatusCode,
+    series: &'static RedSeries,
 }
 
 /// The series of one (method, route, status).
@@ -146,6 +251,7 @@ impl HandlerSite {
             requests,
             duration,
             series: OnceLock::new(),
+            recent: [const { OnceLock::new() }; RECENT],
         }
     }
 
@@ -164,25 +270,26 @@ impl HandlerSite {
             None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
         };
         let span_id = SpanId::random();
-        // The ids' text, as the response's `traceparent` will have them.
-        let mut child = TraceParent::child_bytes(trace_id, span_id, flags);
-        // Without export the ids are known now, and given at creation rather than recorded after.
-        let known = !crate::otel::exporting();
-        let span = tracing::info_span!(
-            target: "mvi::http",
-            "request",
-            otel.name = %SpanName(method, route_text),
-            otel.kind = "server",
-            otel.status_code = Empty,
-            http.request.method = method,
-            http.route = route_text,
-            http.response.status_code = Empty,
-            error.type = Empty,
-            trace_id = known.then(|| trace_id_text(&child)),
-            span_id = known.then(|| span_id_text(&child)),
-            parent_span_id = parent_id.map(tracing::field::display),
-            request_id = request_id_str(&request_id),
-        );
+        // Without export the ids are known now: given at creation (and to mvi's log layer directly),
+        // rather than recorded after.
+        let known = (!crate::otel::exporting()).then_some((trace_id, span_id));
+        let span = logging::span_with_ids(known, Some(request_id.as_bytes()), || {
+            tracing::info_span!(
+                target: "mvi::http",
+                "request",
+                otel.name = %SpanName(method, route_text),
+                otel.kind = "server",
+                otel.status_code = Empty,
+                http.request.method = method,
+                http.route = route_text,
+                http.response.status_code = Empty,
+                error.type = Empty,
+                trace_id = known.map(|(t, _)| display(t)),
+                span_id = known.map(|(_, s)| display(s)),
+                parent_span_id = parent_id.map(display),
+                request_id = %request_id,
+            )
+        });
         let (trace_id, span_id) = crate::otel::link(
             &span,
             trace_id,
@@ -191,10 +298,9 @@ impl HandlerSite {
             flags,
             tracestate.as_deref(),
         );
-        if !known {
-            child = TraceParent::child_bytes(trace_id, span_id, flags);
-            span.record("trace_id", trace_id_text(&child));
-            span.record("span_id", span_id_text(&child));
+        if known.is_none() {
+            span.record("trace_id", display(trace_id));
+            span.record("span_id", display(span_id));
         }
         InFlight {
             site: self,
@@ -202,7 +308,10 @@ impl HandlerSite {
             route,
             request_id,
             start,
-            tracestate: tracestate.map(Arc::from),
+            extra: Extra {
+                tracestate: tracestate.map(Arc::from),
+                remote: false,
+            },
             span,
             trace_id,
             span_id,
@@ -236,13 +345,28 @@ impl HandlerSite {
             });
             return;
         };
-        let store = &installed.store;
-        let series = self.series.get_or_init(LabelSets::new).get(
-            store,
-            self.requests.name,
-            &[method, route, status.as_str()],
-            |values| Box::leak(Box::new(self.make_series(store, values))),
-        );
+        let slot = &self.recent[usize::from(status.as_u16()) % RECENT];
+        let series = match slot.get() {
+            Some(r) if r.status == status && r.method == method && *r.route == *route => r.series,
+            _ => {
+                let store = &installed.store;
+                let series = self.series.get_or_init(LabelSets::new).get(
+                    store,
+                    self.requests.name,
+                    &[method, route, status.as_str()],
+                    |values| Box::leak(Box::new(self.make_series(store, values))),
+                );
+                if slot.get().is_none() {
+                    let _ = slot.set(Recent {
+                        method,
+                        route: route.into(),
+                        status,
+                        series,
+                    });
+                }
+                series
+            }
+        };
         // The request's own end tick times an exemplar, if the trace is sampled.
         let traced = series::in_trace(Some(cx), || end);
         series.requests.add(1, traced.as_ref());
@@ -264,11 +388,11 @@ pub struct InFlight {
     site: &'static HandlerSite,
     method: &'static str,
     route: Option<MatchedPath>,
-    request_id: HeaderValue,
+    request_id: RequestId,
     /// When the request started, a tick of `series::clock`.
     start: u64,
     /// The caller's `tracestate`, carried on into outgoing calls.
-    tracestate: Option<Arc<str>>,
+    extra: Extra,
     span: tracing::Span,
     trace_id: TraceId,
     span_id: SpanId,
@@ -288,27 +412,10 @@ impl InFlight {
     }
 
     /// Runs the handler's body inside the server span; a panic becomes a 500 response.
-    pub async fn run<R>(self, body: impl Future<Output = R>) -> Traced<R> {
-        let cx = self.context();
-        // The caller's `tracestate` goes on with the trace, into outgoing calls.
-        let extra = Extra {
-            tracestate: self.tracestate.clone(),
-            remote: false,
-        };
-        // Each poll inside the server span, and the body dropped inside it too if the request is
-        // abandoned (`Instrument` enters the span on drop).
-        let outcome = WithContext::new(AssertUnwindSafe(body).catch_unwind(), Some(cx), extra)
-            .instrument(self.span.clone())
-            .await;
-        let outcome = outcome.map_err(|payload| {
-            let message = panic_message(&*payload);
-            self.span
-                .in_scope(|| tracing::error!(panic = %message, "handler panicked; answering 500"));
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        });
-        Traced {
-            outcome,
-            flight: self,
+    pub fn run<F: Future>(self, body: F) -> Running<F> {
+        Running {
+            body: Some(body),
+            flight: Some(self),
         }
     }
 
@@ -324,6 +431,65 @@ impl InFlight {
             outcome: Err(rejection),
             flight: self,
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's body running in its request's server span and trace context, both entered on every
+    /// poll (one wrapper instead of three: no clone of the span, no entry only to drop a finished
+    /// body); a panic is caught and becomes the 500 to record. It ends as the response to record.
+    #[derive(Debug)]
+    pub struct Running<F> {
+        #[pin]
+        body: Option<F>,
+        flight: Option<InFlight>,
+    }
+
+    impl<F> PinnedDrop for Running<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // An abandoned request (the client went away): the body is dropped inside the span and
+            // context, so what its destructors log is correlated.
+            let mut this = this.project();
+            if let (Some(flight), true) = (this.flight, this.body.is_some()) {
+                let cx = flight.context();
+                let _span = flight.span.enter();
+                let _cx = context::enter(Some(cx), &mut flight.extra);
+                this.body.set(None);
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Running<F> {
+    type Output = Traced<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let flight = this.flight.as_mut().expect("polled after it completed");
+        let cx = flight.context();
+        let outcome = {
+            let _span = flight.span.enter();
+            let _cx = context::enter(Some(cx), &mut flight.extra);
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                unreachable!("the body is there until the flight is taken")
+            };
+            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll(task))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(response)) => Ok(response),
+                Err(payload) => Err(payload),
+            };
+            this.body.set(None);
+            outcome
+        };
+        let flight = this.flight.take().expect("taken only here");
+        let outcome = outcome.map_err(|payload| {
+            let message = panic_message(&*payload);
+            flight
+                .span
+                .in_scope(|| tracing::error!(panic = %message, "handler panicked; answering 500"));
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        });
+        Poll::Ready(Traced { outcome, flight })
     }
 }
 
@@ -406,7 +572,7 @@ impl<R: IntoResponse> IntoResponse for Traced<R> {
             TRACEPARENT,
             TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
         );
-        headers.insert(X_REQUEST_ID, flight.request_id);
+        headers.insert(X_REQUEST_ID, flight.request_id.into_header());
         response
     }
 }
@@ -427,4 +593,19 @@ fn access_line(method: &str, route: &str, status: StatusCode, seconds: f64) {
 #[inline(always)]
 pub fn assert_send<F: Future + Send>(future: F) -> F {
     future
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_uuids_as_the_uuid_crate_writes_them() {
+        for _ in 0..1000 {
+            let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+            let text = super::hyphenated(id);
+            assert_eq!(
+                std::str::from_utf8(&text).unwrap(),
+                id.hyphenated().to_string()
+            );
+        }
+    }
 }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Length of a version-00 `traceparent`.
 pub(crate) const LEN: usize = 55;
@@ -65,7 +65,7 @@ pub struct SpanId(pub u64);
 /// Lowercase hex digits of `value` into all of `out` (at most 32), the last digit the lowest: eight
 /// digits at a time in a `u64`, since ids are written on the path of every request, where `{:032x}`
 /// costs more than the rest.
-fn write_hex(out: &mut [u8], value: u128) {
+pub(crate) fn write_hex(out: &mut [u8], value: u128) {
     let mut rest = value;
     for chunk in out.rchunks_mut(8) {
         let digits = hex8(rest as u32);
@@ -224,11 +224,44 @@ fn hex(digits: &[u8]) -> Option<u128> {
     Some(u128::from(hex64(high)?) << 64 | u128::from(hex64(low)?))
 }
 
-/// Lowercase hex of up to 16 digits.
+/// Lowercase hex of up to 16 digits: eight at a time when they come in eights, as ids do.
 pub(crate) fn hex64(digits: &[u8]) -> Option<u64> {
+    let eights = digits.chunks_exact(8);
+    if digits.len() <= 16 && eights.remainder().is_empty() {
+        return eights.into_iter().try_fold(0u64, |acc, eight| {
+            Some(acc << 32 | u64::from(unhex8(eight.try_into().ok()?)?))
+        });
+    }
     digits
         .iter()
         .try_fold(0u64, |acc, &b| Some(acc << 4 | u64::from(hex_value(b)?)))
+}
+
+/// The value of 8 lowercase hex digits, checked and converted in one word, the mirror of [`hex8`].
+fn unhex8(digits: [u8; 8]) -> Option<u32> {
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    const fn each(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    let v = u64::from_be_bytes(digits);
+    if v & TOP != 0 {
+        return None;
+    }
+    // The top bit of each byte says whether the byte is at least `bound`: no byte is above 0x7f, so
+    // no sum carries into the next byte.
+    let at_least = |bound: u8| v + each(0x80 - bound);
+    let digit = at_least(b'0') & !at_least(b'9' + 1);
+    let letter = at_least(b'a') & !at_least(b'f' + 1);
+    if (digit | letter) & TOP != TOP {
+        return None;
+    }
+    // A digit's low nibble is its value, a letter's is its value less 9; then the nibbles, the first
+    // digit the highest, are packed together.
+    let mut n = (v & each(0x0f)) + ((letter & TOP) >> 7) * 9;
+    n = (n | n >> 4) & 0x00ff_00ff_00ff_00ff;
+    n = (n | n >> 8) & 0x0000_ffff_0000_ffff;
+    n = (n | n >> 16) & 0x0000_0000_ffff_ffff;
+    Some(n as u32)
 }
 
 /// Parses one `traceparent` value; `None` if it breaks any rule.
@@ -302,13 +335,27 @@ pub fn extract(headers: &HeaderMap) -> Option<(TraceParent, Option<String>)> {
     if values.next().is_some() {
         return None;
     }
-    let parent = parse_traceparent(first.as_bytes())?;
-    let state = parse_tracestate(
-        headers
-            .get_all(TRACESTATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()),
-    );
+    parent_and_state(first, headers, true)
+}
+
+/// The parent a request's only `traceparent` names, with the request's `tracestate` when `has_state`
+/// (a caller that has seen the headers already knows whether there is one to look up).
+pub(crate) fn parent_and_state(
+    traceparent: &HeaderValue,
+    headers: &HeaderMap,
+    has_state: bool,
+) -> Option<(TraceParent, Option<String>)> {
+    let parent = parse_traceparent(traceparent.as_bytes())?;
+    let state = has_state
+        .then(|| {
+            parse_tracestate(
+                headers
+                    .get_all(TRACESTATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+        })
+        .flatten();
     Some((parent, state))
 }
 
@@ -372,6 +419,25 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn eight_digits_parse_as_one_at_a_time_does() {
+        // Every byte value in every place of an otherwise valid group.
+        let base = *b"09afc3e7";
+        for place in 0..8 {
+            for b in 0..=255u8 {
+                let mut digits = base;
+                digits[place] = b;
+                let one_at_a_time = digits
+                    .iter()
+                    .try_fold(0u32, |acc, &d| Some(acc << 4 | u32::from(hex_value(d)?)));
+                assert_eq!(unhex8(digits), one_at_a_time, "{digits:?}");
+            }
+        }
+        for v in [0u32, 1, 0xdead_beef, u32::MAX, 0x0123_4567] {
+            assert_eq!(unhex8(hex8(v)), Some(v));
+        }
+    }
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

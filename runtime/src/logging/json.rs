@@ -14,8 +14,8 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether `s` goes into a JSON string as it is: one pass without branches.
-pub(crate) fn is_plain(s: &str) -> bool {
-    s.as_bytes().iter().fold(true, |plain, &b| {
+pub(crate) fn is_plain(s: &[u8]) -> bool {
+    s.iter().fold(true, |plain, &b| {
         plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
     })
 }
@@ -25,7 +25,7 @@ fn escape(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     // Most text needs no escape: one pass finds out, then one copy.
-    if is_plain(s) {
+    if is_plain(s.as_bytes()) {
         out.extend_from_slice(bytes);
         return;
     }

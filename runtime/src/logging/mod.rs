@@ -31,6 +31,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub(crate) use self::filter::LogFilter;
 use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
+use crate::trace_context::{SpanId, TraceId};
 
 /// Where log lines go.
 ///
@@ -283,9 +284,19 @@ impl IdText {
         }
     }
 
+    /// `value` as `digits` lowercase hex digits, quoted.
+    fn hex(value: u128, digits: usize) -> IdText {
+        let mut bytes = [b'"'; INLINE_ID];
+        crate::trace_context::write_hex(&mut bytes[1..=digits], value);
+        IdText::Inline {
+            len: (digits + 2) as u8,
+            bytes,
+        }
+    }
+
     /// Writes `"text"` into `slot`, in place (no copy of the id through the stack), when `text` fits
     /// inline and needs no JSON escape; false otherwise.
-    fn set_quoted(slot: &mut Option<IdText>, text: &str) -> bool {
+    fn set_quoted(slot: &mut Option<IdText>, text: &[u8]) -> bool {
         if text.len() + 2 > INLINE_ID || !json::is_plain(text) {
             return false;
         }
@@ -294,7 +305,7 @@ impl IdText {
             bytes: [b'"'; INLINE_ID],
         });
         if let IdText::Inline { bytes, .. } = id {
-            bytes[1..text.len() + 1].copy_from_slice(text.as_bytes());
+            bytes[1..text.len() + 1].copy_from_slice(text);
         }
         true
     }
@@ -332,6 +343,25 @@ fn id_index(name: &str) -> Option<usize> {
 }
 
 impl Correlation {
+    /// The ids mvi gives one of its own spans: the trace and span ids (unless they are only known once
+    /// the span is exported) and the request id, each written straight into its place.
+    fn given(ids: Option<(TraceId, SpanId)>, request_id: Option<&[u8]>) -> Correlation {
+        let mut given = Correlation::default();
+        if let Some((trace_id, span_id)) = ids {
+            given.ids[0] = Some(IdText::hex(trace_id.0, 32));
+            given.ids[1] = Some(IdText::hex(u128::from(span_id.0), 16));
+            // The draw of a trace id's text is its last 16 digits.
+            given.draw = Some(trace_id.0 as u64);
+        }
+        if let Some(id) = request_id {
+            if !IdText::set_quoted(&mut given.ids[2], id) {
+                let id = String::from_utf8_lossy(id);
+                given.set(ID_FIELDS[2], |out| json::string(out, &id));
+            }
+        }
+        given
+    }
+
     /// Keeps the id `name` as the JSON string `write` writes: no allocation when it fits inline.
     fn set(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let Some(i) = id_index(name) else {
@@ -352,7 +382,7 @@ impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
         // Ids are plain text (hex digits, a UUID): quoted as they are, straight into their place.
         if let Some(i) = id_index(field.name()) {
-            if IdText::set_quoted(&mut self.ids[i], value) {
+            if IdText::set_quoted(&mut self.ids[i], value.as_bytes()) {
                 if i == 0 {
                     self.draw = Some(draw(value));
                 }
@@ -456,6 +486,29 @@ impl Visit for Status {
         self.record_u64(field, value.try_into().unwrap_or(0));
     }
     fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
+}
+
+thread_local! {
+    /// The ids of the span mvi is creating on this thread, for [`JsonLayer::on_new_span`] to take.
+    static GIVEN: Cell<Option<Correlation>> = const { Cell::new(None) };
+}
+
+/// Creates one of mvi's own spans with `make`, handing its ids (the same as its `trace_id`, `span_id`
+/// and `request_id` fields) to mvi's log layer, which keeps them without visiting the span's fields:
+/// the fields can then be `display` values that no layer formats unless it reads them.
+pub(crate) fn span_with_ids(
+    ids: Option<(TraceId, SpanId)>,
+    request_id: Option<&[u8]>,
+    make: impl FnOnce() -> tracing::Span,
+) -> tracing::Span {
+    if GLOBAL.get().is_none() {
+        return make();
+    }
+    let _ = GIVEN.try_with(|g| g.set(Some(Correlation::given(ids, request_id))));
+    let span = make();
+    // Still there when mvi's layer did not see the span (disabled, or another subscriber's).
+    let _ = GIVEN.try_with(Cell::take);
+    span
 }
 
 thread_local! {
@@ -623,16 +676,23 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        // Only spans that have an id field keep a `Correlation`, filled in its place in the
-        // extensions (the field names are the callsite's: no value is visited to find out).
-        if !attrs.fields().iter().any(|f| id_index(f.name()).is_some()) {
+        // mvi's own spans come with their ids (`span_with_ids`). Other spans keep a `Correlation`
+        // only when they have an id field, filled in its place in the extensions (the field names
+        // are the callsite's: no value is visited to find out).
+        let given = GIVEN.try_with(Cell::take).ok().flatten();
+        if given.is_none() && !attrs.fields().iter().any(|f| id_index(f.name()).is_some()) {
             return;
         }
         if let Some(span) = ctx.span(id) {
             let mut ext = span.extensions_mut();
-            ext.insert(Correlation::default());
-            if let Some(ids) = ext.get_mut::<Correlation>() {
-                attrs.record(ids);
+            match given {
+                Some(ids) => ext.insert(ids),
+                None => {
+                    ext.insert(Correlation::default());
+                    if let Some(ids) = ext.get_mut::<Correlation>() {
+                        attrs.record(ids);
+                    }
+                }
             }
         }
     }
