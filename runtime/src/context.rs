@@ -149,30 +149,84 @@ impl Drop for Entered<'_> {
     }
 }
 
+/// What a future runs in: a `tracing` span (for log correlation and export) and an mvi context (for
+/// what reads [`current`]), entered together.
+pub(crate) trait Scope {
+    /// The span, the context, and what goes with the context (moved in while entered).
+    fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra);
+}
+
+impl<T: Scope + ?Sized> Scope for &mut T {
+    fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
+        (**self).parts()
+    }
+}
+
+/// A scope entered: the context is restored, then the span exited, when it drops.
+struct InScope<'a> {
+    _cx: Entered<'a>,
+    _span: tracing::span::Entered<'a>,
+}
+
+fn enter_scope<S: Scope + ?Sized>(scope: &mut S) -> InScope<'_> {
+    let (span, cx, extra) = scope.parts();
+    let _span = span.enter();
+    InScope {
+        _cx: enter(cx, extra),
+        _span,
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// A future that runs in a context: it is current during every poll.
+    /// A future that runs in a [`Scope`], entered on every poll and also while the future is dropped
+    /// before it finished (a request abandoned by its client), so that what its destructors log is
+    /// correlated. One wrapper for both, holding the scope itself: no clone of the span per call, and
+    /// no entry only to drop a finished future. It ends with the scope, for what comes after.
     #[derive(Debug)]
-    pub(crate) struct WithContext<F> {
+    pub(crate) struct Scoped<S: Scope, F> {
         #[pin]
-        inner: F,
-        cx: Option<SpanContext>,
-        extra: Extra,
+        body: Option<F>,
+        scope: Option<S>,
+    }
+
+    impl<S: Scope, F> PinnedDrop for Scoped<S, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if let (Some(scope), true) = (this.scope.as_mut(), this.body.is_some()) {
+                let _entered = enter_scope(scope);
+                this.body.set(None);
+            }
+        }
     }
 }
 
-impl<F> WithContext<F> {
-    pub(crate) fn new(inner: F, cx: Option<SpanContext>, extra: Extra) -> Self {
-        WithContext { inner, cx, extra }
+/// Runs `body` in `scope`.
+pub(crate) fn scoped<S: Scope, F: Future>(scope: S, body: F) -> Scoped<S, F> {
+    Scoped {
+        body: Some(body),
+        scope: Some(scope),
     }
 }
 
-impl<F: Future> Future for WithContext<F> {
-    type Output = F::Output;
+impl<S: Scope, F: Future> Future for Scoped<S, F> {
+    type Output = (F::Output, S);
 
-    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _entered = enter(*this.cx, this.extra);
-        this.inner.poll(task)
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let scope = this.scope.as_mut().expect("polled after it completed");
+        let output = {
+            let _entered = enter_scope(scope);
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                unreachable!("the body is there until the scope is taken")
+            };
+            let Poll::Ready(output) = body.poll(task) else {
+                return Poll::Pending;
+            };
+            // Dropped while still entered, as the body's own locals are.
+            this.body.set(None);
+            output
+        };
+        Poll::Ready((output, this.scope.take().expect("taken only here")))
     }
 }
 
@@ -351,8 +405,14 @@ impl Carried {
     /// # }
     /// ```
     pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
-        use tracing::Instrument as _;
-        WithContext::new(future, self.cx, self.extra).instrument(self.span)
+        use futures_util::FutureExt as _;
+        scoped(self, future).map(|(output, _)| output)
+    }
+}
+
+impl Scope for Carried {
+    fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
+        (&self.span, self.cx, &mut self.extra)
     }
 }
 

@@ -6,19 +6,19 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context as TaskContext, Poll};
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
+use futures_util::future::{self, Either};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
 use tracing::field::{Empty, display};
 
 use crate::catalog::MetricDecl;
-use crate::context::{self, Extra, SpanContext};
+use crate::context::{self, Extra, Scope, SpanContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::{self, ACCESS_TARGET};
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
@@ -144,10 +144,20 @@ pub struct RequestContext {
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    // Read at once, not in a state machine of its own: nothing here waits.
+    fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        future::ready(Ok(RequestContext::of(parts)))
+    }
+}
+
+impl RequestContext {
+    fn of(parts: &Parts) -> RequestContext {
         let start = series::clock().raw();
         let found = Found::in_headers(&parts.headers);
-        Ok(RequestContext {
+        RequestContext {
             method: method_label(&parts.method),
             route: parts.extensions.get::<MatchedPath>().cloned(),
             parent: found.traceparent.only().and_then(|traceparent| {
@@ -155,7 +165,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             }),
             request_id: RequestId::of(found.request_id.only()),
             start,
-        })
+        }
     }
 }
 
@@ -401,6 +411,12 @@ pub struct InFlight {
     _counted: RequestInFlight,
 }
 
+impl Scope for InFlight {
+    fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
+        (&self.span, Some(self.context()), &mut self.extra)
+    }
+}
+
 impl InFlight {
     /// The request's trace and server span.
     fn context(&self) -> SpanContext {
@@ -411,86 +427,48 @@ impl InFlight {
         }
     }
 
-    /// Runs the handler's body inside the server span; a panic becomes a 500 response.
-    pub fn run<F: Future>(self, body: F) -> Running<F> {
-        Running {
-            body: Some(body),
-            flight: Some(self),
-        }
-    }
-
-    /// An extractor rejected the request: its rejection is the response, recorded like any other.
-    pub fn rejected<R>(self, rejection: Response) -> Traced<R> {
-        self.span.in_scope(|| {
-            tracing::debug!(
-                status = rejection.status().as_u16(),
-                "request rejected by an extractor"
-            );
-        });
-        Traced {
-            outcome: Err(rejection),
-            flight: self,
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A handler's body running in its request's server span and trace context, both entered on every
-    /// poll (one wrapper instead of three: no clone of the span, no entry only to drop a finished
-    /// body); a panic is caught and becomes the 500 to record. It ends as the response to record.
-    #[derive(Debug)]
-    pub struct Running<F> {
-        #[pin]
-        body: Option<F>,
-        flight: Option<InFlight>,
-    }
-
-    impl<F> PinnedDrop for Running<F> {
-        fn drop(this: Pin<&mut Self>) {
-            // An abandoned request (the client went away): the body is dropped inside the span and
-            // context, so what its destructors log is correlated.
-            let mut this = this.project();
-            if let (Some(flight), true) = (this.flight, this.body.is_some()) {
-                let cx = flight.context();
-                let _span = flight.span.enter();
-                let _cx = context::enter(Some(cx), &mut flight.extra);
-                this.body.set(None);
-            }
-        }
-    }
-}
-
-impl<F: Future> Future for Running<F> {
-    type Output = Traced<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let flight = this.flight.as_mut().expect("polled after it completed");
-        let cx = flight.context();
-        let outcome = {
-            let _span = flight.span.enter();
-            let _cx = context::enter(Some(cx), &mut flight.extra);
-            let Some(body) = this.body.as_mut().as_pin_mut() else {
-                unreachable!("the body is there until the flight is taken")
-            };
-            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll(task))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(response)) => Ok(response),
-                Err(payload) => Err(payload),
-            };
-            this.body.set(None);
-            outcome
+    /// Runs the handler's body inside the server span and the request's context; a panic becomes a
+    /// 500 response. `Err` is an extractor's rejection, answered instead of running the body.
+    pub fn run<F: Future>(
+        self,
+        body: Result<F, Response>,
+    ) -> impl Future<Output = Traced<F::Output>> + use<F> {
+        let body = match body {
+            Ok(body) => Either::Left(
+                AssertUnwindSafe(body)
+                    .catch_unwind()
+                    .map(|outcome| outcome.map_err(Failure::Panicked)),
+            ),
+            Err(rejection) => Either::Right(future::ready(Err(Failure::Rejected(rejection)))),
         };
-        let flight = this.flight.take().expect("taken only here");
-        let outcome = outcome.map_err(|payload| {
-            let message = panic_message(&*payload);
-            flight
-                .span
-                .in_scope(|| tracing::error!(panic = %message, "handler panicked; answering 500"));
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        });
-        Poll::Ready(Traced { outcome, flight })
+        context::scoped(self, body).map(|(outcome, flight)| {
+            let outcome = outcome.map_err(|failure| match failure {
+                Failure::Panicked(payload) => {
+                    let message = panic_message(&*payload);
+                    flight.span.in_scope(|| {
+                        tracing::error!(panic = %message, "handler panicked; answering 500");
+                    });
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+                Failure::Rejected(rejection) => {
+                    flight.span.in_scope(|| {
+                        tracing::debug!(
+                            status = rejection.status().as_u16(),
+                            "request rejected by an extractor"
+                        );
+                    });
+                    rejection
+                }
+            });
+            Traced { outcome, flight }
+        })
     }
+}
+
+/// Why a handler's body gave no response of its own.
+enum Failure {
+    Panicked(Box<dyn Any + Send>),
+    Rejected(Response),
 }
 
 /// A handler argument other than the last: the extractor's rejection is kept as a response instead of
@@ -501,9 +479,12 @@ pub struct Extract<T>(pub Result<T, Response>);
 impl<S: Send + Sync, T: FromRequestParts<S>> FromRequestParts<S> for Extract<T> {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let extracted = T::from_request_parts(parts, state).await;
-        Ok(Extract(extracted.map_err(IntoResponse::into_response)))
+    fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        T::from_request_parts(parts, state)
+            .map(|extracted| Ok(Extract(extracted.map_err(IntoResponse::into_response))))
     }
 }
 
@@ -518,9 +499,13 @@ pub struct ViaInner<M>(PhantomData<M>);
 impl<S: Send + Sync, M, T: FromRequest<S, M>> FromRequest<S, ViaInner<M>> for ExtractLast<T> {
     type Rejection = Infallible;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let extracted = T::from_request(request, state).await;
-        Ok(ExtractLast(extracted.map_err(IntoResponse::into_response)))
+    // The wrapped extractor's future, mapped: no state machine of its own to move the request into.
+    fn from_request(
+        request: Request,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        T::from_request(request, state)
+            .map(|extracted| Ok(ExtractLast(extracted.map_err(IntoResponse::into_response))))
     }
 }
 

@@ -7,10 +7,10 @@
 
 use std::future::Future;
 
-use tracing::Instrument as _;
+use futures_util::FutureExt as _;
 use tracing::field::Empty;
 
-use crate::context::{self, Extra, IntoParent, SpanContext, WithContext};
+use crate::context::{self, Extra, IntoParent, Scope, SpanContext};
 use crate::site::{Outcome, Site};
 use crate::trace_context::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId};
 
@@ -125,21 +125,23 @@ impl SpanSite {
         let function = self.site.function(self_type);
         let child = Child::of(parent, extra);
         let known = child.known_ids();
-        let span = tracing::info_span!(
-            target: "mvi::span",
-            "call",
-            otel.name = function,
-            otel.kind = "internal",
-            otel.status_code = Empty,
-            error.type = Empty,
-            mvi.cancelled = Empty,
-            code.function.name = function,
-            code.namespace = self.site.module(),
-            code.filepath = self.file,
-            code.lineno = i64::from(self.line),
-            trace_id = known.map(|(t, _)| tracing::field::display(t)),
-            span_id = known.map(|(_, s)| tracing::field::display(s)),
-        );
+        let span = crate::logging::span_with_ids(known, None, || {
+            tracing::info_span!(
+                target: "mvi::span",
+                "call",
+                otel.name = function,
+                otel.kind = "internal",
+                otel.status_code = Empty,
+                error.type = Empty,
+                mvi.cancelled = Empty,
+                code.function.name = function,
+                code.namespace = self.site.module(),
+                code.filepath = self.file,
+                code.lineno = i64::from(self.line),
+                trace_id = known.map(|(t, _)| tracing::field::display(t)),
+                span_id = known.map(|(_, s)| tracing::field::display(s)),
+            )
+        });
         let (cx, extra) = child.link(&span, known.is_none());
         CallSpan {
             span,
@@ -171,8 +173,8 @@ impl CallSpan {
 
     /// Runs an `async` body in the span: it is current during every poll.
     #[inline]
-    pub fn run<F: Future>(&self, body: F) -> impl Future<Output = F::Output> {
-        WithContext::new(body, Some(self.cx), self.extra.clone()).instrument(self.span.clone())
+    pub fn run<F: Future>(&mut self, body: F) -> impl Future<Output = F::Output> {
+        context::scoped(self, body).map(|(output, _)| output)
     }
 
     /// The call returned: an `Error` outcome sets the span's error status and `error.type`.
@@ -183,6 +185,12 @@ impl CallSpan {
             self.span.record("otel.status_code", "ERROR");
             self.span.record("error.type", error_type);
         }
+    }
+}
+
+impl Scope for CallSpan {
+    fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
+        (&self.span, Some(self.cx), &mut self.extra)
     }
 }
 

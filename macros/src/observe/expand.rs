@@ -67,19 +67,16 @@ fn function(func: &Function) -> TokenStream {
                 None => quote!(__MVI_SPAN.start(#self_type)),
                 Some(p) => quote_spanned!(p.span()=> __MVI_SPAN.start_from(#self_type, #p)),
             };
-            let (binding, call) = if is_async {
-                (quote!(let __mvi_span), quote!(__mvi_span.run(#call).await))
+            let call = if is_async {
+                quote!(__mvi_span.run(#call).await)
             } else {
-                (
-                    quote!(let mut __mvi_span),
-                    quote!(__mvi_span.in_scope(|| #call)),
-                )
+                quote!(__mvi_span.in_scope(|| #call))
             };
             (
                 quote! {
                     static __MVI_SPAN: #private::SpanSite =
                         #private::SpanSite::new(&__MVI_SITE, ::core::file!(), #line);
-                    #binding = #start;
+                    let mut __mvi_span = #start;
                 },
                 call,
                 quote! {

@@ -2,7 +2,9 @@
 //!
 //! The handler gains a first argument, an extractor that reads the method, the matched route and the
 //! trace headers without touching the body, and its output is wrapped in `Traced<_>`, whose
-//! `IntoResponse` records the status. The body is kept as tokens inside an `async move` block.
+//! `IntoResponse` records the status. It becomes a plain `fn` that opens the request's span at once
+//! and returns the future of its body (kept as tokens inside an `async move` block) run in that span:
+//! one future, with no state machine of its own around it to hold the arguments.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -51,7 +53,7 @@ pub(crate) fn expand(handler: Handler) -> TokenStream {
             #(#attrs)*
             let #pat = match #ident.0 {
                 ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(rejection) => return __mvi_flight.rejected(rejection),
+                ::core::result::Result::Err(rejection) => return ::core::result::Result::Err(rejection),
             };
         });
         let wrapper = if i + 1 == count {
@@ -63,11 +65,14 @@ pub(crate) fn expand(handler: Handler) -> TokenStream {
     }
     let ctx_arg: syn::FnArg = syn::parse_quote!(__mvi_request: #private::http::RequestContext);
     sig.inputs.insert(0, ctx_arg);
-    let wrapped: syn::Type = syn::parse_quote!(#private::http::Traced<#output>);
-    sig.output = ReturnType::Type(Default::default(), Box::new(wrapped));
     // A non-`Send` body is reported at the handler's `async` keyword, with rustc's note pointing at the
     // value held across an `.await` in the user's code.
     let send_span = sig.asyncness.map_or_else(|| sig.ident.span(), |a| a.span);
+    sig.asyncness = None;
+    let wrapped: syn::Type = syn::parse_quote!(
+        impl ::core::future::Future<Output = #private::http::Traced<#output>> + ::core::marker::Send
+    );
+    sig.output = ReturnType::Type(Default::default(), Box::new(wrapped));
     let requests = Decl {
         krate: &krate,
         ident: syn::Ident::new("__MVI_HTTP_REQUESTS", Span::call_site()),
@@ -102,9 +107,12 @@ pub(crate) fn expand(handler: Handler) -> TokenStream {
             static __MVI_HANDLER: #private::http::HandlerSite =
                 #private::http::HandlerSite::new(&__MVI_HTTP_REQUESTS, &__MVI_HTTP_DURATION);
             let __mvi_flight = __MVI_HANDLER.begin(__mvi_request);
-            #(#unwrap)*
-            let #body_ident = #private::pin_output::<#pinned, _>(#user_body);
-            __mvi_flight.run(#private::http::assert_send(#body_ident)).await
+            let __mvi_body = (move || {
+                #(#unwrap)*
+                let #body_ident = #private::pin_output::<#pinned, _>(#user_body);
+                ::core::result::Result::Ok(#private::http::assert_send(#body_ident))
+            })();
+            __mvi_flight.run(__mvi_body)
         }
     }
 }

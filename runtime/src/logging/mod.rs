@@ -345,6 +345,7 @@ fn id_index(name: &str) -> Option<usize> {
 impl Correlation {
     /// The ids mvi gives one of its own spans: the trace and span ids (unless they are only known once
     /// the span is exported) and the request id, each written straight into its place.
+    #[inline]
     fn given(ids: Option<(TraceId, SpanId)>, request_id: Option<&[u8]>) -> Correlation {
         let mut given = Correlation::default();
         if let Some((trace_id, span_id)) = ids {
