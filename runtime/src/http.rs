@@ -428,10 +428,11 @@ impl InFlight {
     }
 
     /// Runs the handler's body inside the server span and the request's context; a panic becomes a
-    /// 500 response. `Err` is an extractor's rejection, answered instead of running the body.
+    /// 500 response. `Err` is an extractor's rejection (boxed: rare, and kept out of the size of every
+    /// handler's future), answered instead of running the body.
     pub fn run<F: Future>(
         self,
-        body: Result<F, Response>,
+        body: Result<F, Box<Response>>,
     ) -> impl Future<Output = Traced<F::Output>> + use<F> {
         let body = match body {
             Ok(body) => Either::Left(
@@ -457,7 +458,7 @@ impl InFlight {
                             "request rejected by an extractor"
                         );
                     });
-                    rejection
+                    *rejection
                 }
             });
             Traced { outcome, flight }
@@ -468,7 +469,7 @@ impl InFlight {
 /// Why a handler's body gave no response of its own.
 enum Failure {
     Panicked(Box<dyn Any + Send>),
-    Rejected(Response),
+    Rejected(Box<Response>),
 }
 
 /// A handler argument other than the last: the extractor's rejection is kept as a response instead of

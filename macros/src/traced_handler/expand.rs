@@ -53,7 +53,9 @@ pub(crate) fn expand(handler: Handler) -> TokenStream {
             #(#attrs)*
             let #pat = match #ident.0 {
                 ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(rejection) => return ::core::result::Result::Err(rejection),
+                ::core::result::Result::Err(rejection) => {
+                    return ::core::result::Result::Err(::std::boxed::Box::new(rejection));
+                }
             };
         });
         let wrapper = if i + 1 == count {
