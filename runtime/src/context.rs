@@ -156,6 +156,13 @@ pub(crate) trait Scope {
     fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra);
 }
 
+/// What a [`Scope`] makes of the output of a future run in it, once the future is ready.
+pub(crate) trait Finish<T>: Scope {
+    type Output;
+
+    fn finish(&mut self, output: T) -> Self::Output;
+}
+
 impl<T: Scope + ?Sized> Scope for &mut T {
     fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
         (**self).parts()
@@ -180,20 +187,21 @@ fn enter_scope<S: Scope + ?Sized>(scope: &mut S) -> InScope<'_> {
 pin_project_lite::pin_project! {
     /// A future that runs in a [`Scope`], entered on every poll and also while the future is dropped
     /// before it finished (a request abandoned by its client), so that what its destructors log is
-    /// correlated. One wrapper for both, holding the scope itself: no clone of the span per call, and
-    /// no entry only to drop a finished future. It ends with the scope, for what comes after.
+    /// correlated. One wrapper for both, holding the scope in place until it drops: no clone of the
+    /// span per call, no entry only to drop a finished future, no move of the scope at the end.
     #[derive(Debug)]
     pub(crate) struct Scoped<S: Scope, F> {
         #[pin]
         body: Option<F>,
-        scope: Option<S>,
+        scope: S,
+        finished: bool,
     }
 
     impl<S: Scope, F> PinnedDrop for Scoped<S, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            if let (Some(scope), true) = (this.scope.as_mut(), this.body.is_some()) {
-                let _entered = enter_scope(scope);
+            if !*this.finished && this.body.is_some() {
+                let _entered = enter_scope(this.scope);
                 this.body.set(None);
             }
         }
@@ -204,29 +212,30 @@ pin_project_lite::pin_project! {
 pub(crate) fn scoped<S: Scope, F: Future>(scope: S, body: F) -> Scoped<S, F> {
     Scoped {
         body: Some(body),
-        scope: Some(scope),
+        scope,
+        finished: false,
     }
 }
 
-impl<S: Scope, F: Future> Future for Scoped<S, F> {
-    type Output = (F::Output, S);
+impl<S: Finish<F::Output>, F: Future> Future for Scoped<S, F> {
+    type Output = S::Output;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let scope = this.scope.as_mut().expect("polled after it completed");
+        let this = self.project();
+        assert!(!*this.finished, "polled after it completed");
         let output = {
-            let _entered = enter_scope(scope);
-            let Some(body) = this.body.as_mut().as_pin_mut() else {
-                unreachable!("the body is there until the scope is taken")
+            let _entered = enter_scope(this.scope);
+            let Some(body) = this.body.as_pin_mut() else {
+                unreachable!("the body is there until the future drops")
             };
             let Poll::Ready(output) = body.poll(task) else {
                 return Poll::Pending;
             };
-            // Dropped while still entered, as the body's own locals are.
-            this.body.set(None);
             output
         };
-        Poll::Ready((output, this.scope.take().expect("taken only here")))
+        // The finished body stays where it is (an `async` block that returned holds nothing to drop).
+        *this.finished = true;
+        Poll::Ready(this.scope.finish(output))
     }
 }
 
@@ -405,14 +414,21 @@ impl Carried {
     /// # }
     /// ```
     pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
-        use futures_util::FutureExt as _;
-        scoped(self, future).map(|(output, _)| output)
+        scoped(self, future)
     }
 }
 
 impl Scope for Carried {
     fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
         (&self.span, self.cx, &mut self.extra)
+    }
+}
+
+impl<T> Finish<T> for Carried {
+    type Output = T;
+
+    fn finish(&mut self, output: T) -> T {
+        output
     }
 }
 

@@ -18,7 +18,7 @@ use metrics::{Key, Label, Level, Metadata};
 use tracing::field::{Empty, display};
 
 use crate::catalog::MetricDecl;
-use crate::context::{self, Extra, Scope, SpanContext};
+use crate::context::{self, Extra, Finish, Scope, SpanContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::{self, ACCESS_TARGET};
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
@@ -68,8 +68,7 @@ impl RequestId {
                 RequestId::Given(v.clone())
             }
             _ => {
-                // Two 64-bit draws: cheaper than filling 16 bytes.
-                let random = rand::random::<u128>().to_le_bytes();
+                let random = trace_context::random_u128().to_le_bytes();
                 RequestId::Made(hyphenated(
                     uuid::Builder::from_random_bytes(random).into_uuid(),
                 ))
@@ -316,7 +315,7 @@ impl HandlerSite {
             site: self,
             method,
             route,
-            request_id,
+            request_id: Some(request_id),
             start,
             extra: Extra {
                 tracestate: tracestate.map(Arc::from),
@@ -398,7 +397,8 @@ pub struct InFlight {
     site: &'static HandlerSite,
     method: &'static str,
     route: Option<MatchedPath>,
-    request_id: RequestId,
+    /// Until the response takes it.
+    request_id: Option<RequestId>,
     /// When the request started, a tick of `series::clock`.
     start: u64,
     /// The caller's `tracestate`, carried on into outgoing calls.
@@ -427,13 +427,13 @@ impl InFlight {
         }
     }
 
-    /// Runs the handler's body inside the server span and the request's context; a panic becomes a
-    /// 500 response. `Err` is an extractor's rejection (boxed: rare, and kept out of the size of every
-    /// handler's future), answered instead of running the body.
-    pub fn run<F: Future>(
-        self,
-        body: Result<F, Box<Response>>,
-    ) -> impl Future<Output = Traced<F::Output>> + use<F> {
+    /// Runs the handler's body inside the server span and the request's context, and answers with its
+    /// response, recorded; a panic answers 500. `Err` is an extractor's rejection (boxed: rare, and
+    /// kept out of the size of every handler's future), answered instead of running the body.
+    pub fn run<F>(self, body: Result<F, Box<Response>>) -> impl Future<Output = Response> + use<F>
+    where
+        F: Future<Output: Answer>,
+    {
         let body = match body {
             Ok(body) => Either::Left(
                 AssertUnwindSafe(body)
@@ -442,32 +442,58 @@ impl InFlight {
             ),
             Err(rejection) => Either::Right(future::ready(Err(Failure::Rejected(rejection)))),
         };
-        context::scoped(self, body).map(|(outcome, flight)| {
-            let outcome = outcome.map_err(|failure| match failure {
-                Failure::Panicked(payload) => {
-                    let message = panic_message(&*payload);
-                    flight.span.in_scope(|| {
-                        tracing::error!(panic = %message, "handler panicked; answering 500");
-                    });
-                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-                }
-                Failure::Rejected(rejection) => {
-                    flight.span.in_scope(|| {
-                        tracing::debug!(
-                            status = rejection.status().as_u16(),
-                            "request rejected by an extractor"
-                        );
-                    });
-                    *rejection
-                }
-            });
-            Traced { outcome, flight }
-        })
+        context::scoped(self, body)
+    }
+}
+
+impl<R: Answer> Finish<Result<R, Failure>> for InFlight {
+    type Output = Response;
+
+    fn finish(&mut self, outcome: Result<R, Failure>) -> Response {
+        let response = match outcome {
+            Ok(response) => response.answer(),
+            Err(Failure::Panicked(payload)) => {
+                let message = panic_message(&*payload);
+                self.span.in_scope(|| {
+                    tracing::error!(panic = %message, "handler panicked; answering 500");
+                });
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+            Err(Failure::Rejected(rejection)) => {
+                self.span.in_scope(|| {
+                    tracing::debug!(
+                        status = rejection.status().as_u16(),
+                        "request rejected by an extractor"
+                    );
+                });
+                *rejection
+            }
+        };
+        self.respond(response)
+    }
+}
+
+/// What a `#[traced_handler]` may return: anything axum answers with.
+#[diagnostic::on_unimplemented(
+    message = "`#[traced_handler]` answers with what the handler returns, and `{Self}` is not a response (`axum::response::IntoResponse`)",
+    label = "not a response",
+    note = "return what axum answers with: `String`, `&'static str`, `StatusCode`, `Json<T>`, `Html<T>`, a tuple of parts and a response, `Result<T, E>` of such types, or `impl IntoResponse`"
+)]
+pub trait Answer {
+    /// The response.
+    fn answer(self) -> Response;
+}
+
+impl<T: IntoResponse> Answer for T {
+    fn answer(self) -> Response {
+        self.into_response()
     }
 }
 
 /// Why a handler's body gave no response of its own.
-enum Failure {
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Failure {
     Panicked(Box<dyn Any + Send>),
     Rejected(Box<Response>),
 }
@@ -518,47 +544,35 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic payload".into())
 }
 
-/// A handler's response, recorded when axum turns it into a response: the status goes into the span
-/// and the metrics, and `traceparent` and `x-request-id` are added.
-#[derive(Debug)]
-pub struct Traced<R> {
-    /// The handler's response, or the one sent instead (a panic's 500, an extractor's rejection).
-    outcome: Result<R, Response>,
-    flight: InFlight,
-}
-
-impl<R: IntoResponse> IntoResponse for Traced<R> {
-    fn into_response(self) -> Response {
-        let Traced { outcome, flight } = self;
-        let mut response = match outcome {
-            Ok(r) => r.into_response(),
-            Err(instead) => instead,
-        };
+impl InFlight {
+    /// The response to the request: its status goes into the span and the metrics (and the access
+    /// line), and `traceparent` and `x-request-id` are added.
+    fn respond(&mut self, mut response: Response) -> Response {
         let status = response.status();
         let clock = series::clock();
         let end = clock.raw();
-        let nanos = clock.delta_as_nanos(flight.start, end);
-        let span = &flight.span;
+        let nanos = clock.delta_as_nanos(self.start, end);
+        let span = &self.span;
         span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_server_error() {
             span.record("error.type", status.as_str());
             span.record("otel.status_code", "ERROR");
         }
-        let route = flight.route.as_ref().map_or("", MatchedPath::as_str);
-        let cx = flight.context();
-        flight
-            .site
-            .record(flight.method, route, status, (nanos, end), cx);
+        let route = self.route.as_ref().map_or("", MatchedPath::as_str);
+        self.site
+            .record(self.method, route, status, (nanos, end), self.context());
         if global::access_log() {
             let seconds = nanos as f64 * 1e-9;
-            span.in_scope(|| access_line(flight.method, route, status, seconds));
+            span.in_scope(|| access_line(self.method, route, status, seconds));
         }
         let headers = response.headers_mut();
         headers.insert(
             TRACEPARENT,
-            TraceParent::child_header(flight.trace_id, flight.span_id, flight.flags),
+            TraceParent::child_header(self.trace_id, self.span_id, self.flags),
         );
-        headers.insert(X_REQUEST_ID, flight.request_id.into_header());
+        if let Some(id) = self.request_id.take() {
+            headers.insert(X_REQUEST_ID, id.into_header());
+        }
         response
     }
 }

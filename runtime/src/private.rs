@@ -7,8 +7,9 @@ pub use linkme;
 /// What `#[traced_handler]` generates calls to.
 pub mod http {
     pub use crate::http::{
-        Extract, ExtractLast, HandlerSite, InFlight, RequestContext, Traced, ViaInner, assert_send,
+        Extract, ExtractLast, Failure, HandlerSite, InFlight, RequestContext, ViaInner, assert_send,
     };
+    pub use axum::response::Response;
 }
 
 /// What `mvi::metrics!` generates calls to.

@@ -7,10 +7,9 @@
 
 use std::future::Future;
 
-use futures_util::FutureExt as _;
 use tracing::field::Empty;
 
-use crate::context::{self, Extra, IntoParent, Scope, SpanContext};
+use crate::context::{self, Extra, Finish, IntoParent, Scope, SpanContext};
 use crate::site::{Outcome, Site};
 use crate::trace_context::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId};
 
@@ -174,7 +173,7 @@ impl CallSpan {
     /// Runs an `async` body in the span: it is current during every poll.
     #[inline]
     pub fn run<F: Future>(&mut self, body: F) -> impl Future<Output = F::Output> {
-        context::scoped(self, body).map(|(output, _)| output)
+        context::scoped(self, body)
     }
 
     /// The call returned: an `Error` outcome sets the span's error status and `error.type`.
@@ -191,6 +190,14 @@ impl CallSpan {
 impl Scope for CallSpan {
     fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
         (&self.span, Some(self.cx), &mut self.extra)
+    }
+}
+
+impl<T> Finish<T> for &mut CallSpan {
+    type Output = T;
+
+    fn finish(&mut self, output: T) -> T {
+        output
     }
 }
 

@@ -6,9 +6,12 @@
 //! 55 characters, which must be followed by nothing or by `-`. Flags are kept as sent, including the
 //! Level 2 random-trace-id bit (`0x02`). Anything else is ignored and a new trace starts.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use rand::rngs::SmallRng;
+use rand::{RngCore as _, SeedableRng as _};
 
 /// Length of a version-00 `traceparent`.
 pub(crate) const LEN: usize = 55;
@@ -117,6 +120,23 @@ impl fmt::Debug for SpanId {
     }
 }
 
+thread_local! {
+    /// The generator of ids, one per thread, seeded from the operating system's: ids need to be
+    /// unpredictable enough not to collide (W3C asks for at least 56 random bits), not secret, and
+    /// they are drawn for every request and span.
+    static IDS: RefCell<SmallRng> = RefCell::new(SmallRng::from_os_rng());
+}
+
+/// 64 random bits from this thread's generator of ids.
+pub(crate) fn random_u64() -> u64 {
+    IDS.with(|rng| rng.borrow_mut().next_u64())
+}
+
+/// 128 random bits from this thread's generator of ids.
+pub(crate) fn random_u128() -> u128 {
+    u128::from(random_u64()) << 64 | u128::from(random_u64())
+}
+
 impl TraceId {
     /// A random, non-zero trace id.
     ///
@@ -129,7 +149,7 @@ impl TraceId {
     /// ```
     pub fn random() -> TraceId {
         loop {
-            let id = rand::random::<u128>();
+            let id = random_u128();
             if id != 0 {
                 return TraceId(id);
             }
@@ -149,7 +169,7 @@ impl SpanId {
     /// ```
     pub fn random() -> SpanId {
         loop {
-            let id = rand::random::<u64>();
+            let id = random_u64();
             if id != 0 {
                 return SpanId(id);
             }

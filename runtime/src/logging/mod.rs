@@ -725,7 +725,7 @@ where
         let draw = ids
             .draw
             .or_else(|| crate::context::current().map(|cx| cx.trace_id.0 as u64))
-            .unwrap_or_else(rand::random);
+            .unwrap_or_else(crate::trace_context::random_u64);
         match self.shared.sampler.admit(class, draw, unix_second(time)) {
             Verdict::Keep => {}
             Verdict::Ratio => return self.dropped(level, Reason::Ratio),
