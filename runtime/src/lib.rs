@@ -142,8 +142,10 @@ pub use mvi_macros::observe;
 /// histogram's name). Each route's series keep the buckets of the handler that first served it.
 ///
 /// The handler gains a first argument (an extractor of the request's head), each extractor is wrapped
-/// so that its rejection is answered and recorded by the handler, and it returns `Traced<_>`; route it
-/// as usual. Requests that an extractor rejects are traced and counted like any other.
+/// so that its rejection is answered and recorded by the handler, and it becomes a plain `fn` that
+/// returns the future of its response; route it as usual. Requests that an extractor rejects are
+/// traced and counted like any other. Its return type must be a response (`IntoResponse`), as for any
+/// axum handler: the compiler says so on the return type otherwise.
 ///
 /// # Examples
 ///
