@@ -21,7 +21,7 @@ use crate::catalog::MetricDecl;
 use crate::context::{self, Extra, Finish, Scope, SpanContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::{self, ACCESS_TARGET};
-use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Store};
+use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Recent, Store};
 use crate::trace_context::{
     self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TRACESTATE, TraceId, TraceParent,
 };
@@ -224,21 +224,8 @@ pub struct HandlerSite {
     requests: &'static MetricDecl,
     duration: &'static MetricDecl,
     series: OnceLock<LabelSets<&'static RedSeries>>,
-    /// The series of the responses a handler gives most, one slot per `status % RECENT`: set by the
-    /// first response of its status and only read after (no shared write per request), so the usual
-    /// responses skip hashing their labels.
-    recent: [OnceLock<Recent>; RECENT],
-}
-
-const RECENT: usize = 8;
-
-/// A response's labels and their series, kept in [`HandlerSite::recent`].
-#[derive(Debug)]
-struct Recent {
-    method: &'static str,
-    route: Box<str>,
-    status: StatusCode,
-    series: &'static RedSeries,
+    /// The series of the responses a handler gives most.
+    recent: Recent<&'static RedSeries>,
 }
 
 /// The series of one (method, route, status).
@@ -260,7 +247,7 @@ impl HandlerSite {
             requests,
             duration,
             series: OnceLock::new(),
-            recent: [const { OnceLock::new() }; RECENT],
+            recent: Recent::new(),
         }
     }
 
@@ -354,28 +341,16 @@ impl HandlerSite {
             });
             return;
         };
-        let slot = &self.recent[usize::from(status.as_u16()) % RECENT];
-        let series = match slot.get() {
-            Some(r) if r.status == status && r.method == method && *r.route == *route => r.series,
-            _ => {
-                let store = &installed.store;
-                let series = self.series.get_or_init(LabelSets::new).get(
-                    store,
-                    self.requests.name,
-                    &[method, route, status.as_str()],
-                    |values| Box::leak(Box::new(self.make_series(store, values))),
-                );
-                if slot.get().is_none() {
-                    let _ = slot.set(Recent {
-                        method,
-                        route: route.into(),
-                        status,
-                        series,
-                    });
-                }
-                series
-            }
-        };
+        let values = [method, route, status.as_str()];
+        let series = self.recent.get(usize::from(status.as_u16()), &values, || {
+            let store = &installed.store;
+            self.series.get_or_init(LabelSets::new).get(
+                store,
+                self.requests.name,
+                &values,
+                |values| Box::leak(Box::new(self.make_series(store, values))),
+            )
+        });
         // The request's own end tick times an exemplar, if the trace is sampled.
         let traced = series::in_trace(Some(cx), || end);
         series.requests.add(1, traced.as_ref());

@@ -30,7 +30,7 @@ use tracing::field::Empty;
 use crate::catalog::{CATALOG, Location, MetricDecl, MetricKind};
 use crate::context::{self, Extra, SpanContext};
 use crate::global;
-use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter};
+use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Recent};
 use crate::span::Child;
 
 pub use layer::{Layer, LayerFuture, Service};
@@ -108,26 +108,31 @@ struct Series {
 
 /// Every label set seen, capped by the store.
 static SERIES: OnceLock<LabelSets<&'static Series>> = OnceLock::new();
+/// The label sets of the usual calls, by status.
+static RECENT: Recent<&'static Series> = Recent::new();
 
-fn record(labels: [&str; 4], seconds: f64) {
+/// Records one call, `status` its status code (0 for none) and `labels` its label values.
+fn record(status: u16, labels: [&str; 4], nanos: u64) {
     let Some(installed) = global::installed() else {
         return;
     };
     let store = &installed.store;
-    let series = SERIES
-        .get_or_init(LabelSets::new)
-        .get(store, REQUESTS.name, &labels, |values| {
-            let key = |decl: &MetricDecl| crate::label::key(decl.name, &LABELS, values);
-            // Capped by the store, so one leaked set of handles per label set is bounded memory.
-            Box::leak(Box::new(Series {
-                requests: store.counter(&key(&REQUESTS)),
-                duration: store.histogram(&key(&DURATION), DURATION.buckets),
-            }))
-        });
+    let series = RECENT.get(usize::from(status), &labels, || {
+        SERIES
+            .get_or_init(LabelSets::new)
+            .get(store, REQUESTS.name, &labels, |values| {
+                let key = |decl: &MetricDecl| crate::label::key(decl.name, &LABELS, values);
+                // Capped by the store, so one leaked set of handles per label set is bounded memory.
+                Box::leak(Box::new(Series {
+                    requests: store.counter(&key(&REQUESTS)),
+                    duration: store.histogram(&key(&DURATION), DURATION.buckets),
+                }))
+            })
+    });
     // Exemplars of the caller's trace, when it is sampled.
     let at = crate::series::in_trace_now();
     series.requests.add(1, at.as_ref());
-    series.duration.observe(seconds, at.as_ref());
+    series.duration.record_nanos(nanos, at.as_ref());
 }
 
 /// Where a call goes, as the URL says.
@@ -151,6 +156,41 @@ impl std::fmt::Display for Target<'_> {
     }
 }
 
+/// The host a call goes to, kept for its `server_address` label: inline when short, as most are, so a
+/// call allocates nothing for it.
+#[derive(Debug)]
+enum Host {
+    Inline { len: u8, bytes: [u8; INLINE_HOST] },
+    Long(Box<str>),
+}
+
+const INLINE_HOST: usize = 62;
+
+impl Host {
+    fn new(host: &str) -> Host {
+        let mut bytes = [0; INLINE_HOST];
+        match bytes.get_mut(..host.len()) {
+            Some(inline) => {
+                inline.copy_from_slice(host.as_bytes());
+                Host::Inline {
+                    len: host.len() as u8,
+                    bytes,
+                }
+            }
+            None => Host::Long(host.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Host::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Host::Long(host) => host,
+        }
+    }
+}
+
 /// One outgoing call: its span and what its metrics need. Recorded as `cancelled` if dropped before
 /// [`finish`](Call::finish) (the caller stopped waiting).
 #[derive(Debug)]
@@ -159,7 +199,7 @@ pub(crate) struct Call {
     cx: SpanContext,
     extra: Extra,
     method: &'static str,
-    server: String,
+    server: Host,
     /// The TSC clock and its reading at the start, once mvi is installed (metrics are recorded
     /// only then).
     start: Option<(&'static quanta::Clock, u64)>,
@@ -191,7 +231,7 @@ impl Call {
             cx,
             extra,
             method,
-            server: target.host.to_string(),
+            server: Host::new(target.host),
             start: global::installed().map(|i| (&i.clock, i.clock.raw())),
             finished: false,
         }
@@ -224,8 +264,13 @@ impl Call {
             _ => "",
         });
         if let Some((clock, start)) = self.start {
-            let seconds = clock.delta_as_nanos(start, clock.raw()) as f64 / 1e9;
-            record([self.method, &self.server, code, error_type], seconds);
+            let nanos = clock.delta_as_nanos(start, clock.raw());
+            let key = status.map_or(0, |s| s.as_u16());
+            record(
+                key,
+                [self.method, self.server.as_str(), code, error_type],
+                nanos,
+            );
         }
     }
 }

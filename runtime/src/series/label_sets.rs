@@ -198,10 +198,96 @@ fn place<V>(table: &Table<V>, entry: &'static Entry<V>) {
     }
 }
 
+/// In front of [`LabelSets`], the label sets a call site records most, one slot per `key % SLOTS` (a
+/// status code, say): each slot is set by the first set of its key and only read after, so the usual
+/// calls compare a few short values instead of hashing them, and no call writes a shared line.
+#[derive(Debug)]
+pub(crate) struct Recent<V: 'static> {
+    slots: [OnceLock<Kept<V>>; SLOTS],
+}
+
+/// A label set kept in a slot of [`Recent`], and what it resolved to.
+type Kept<V> = (Box<[Box<str>]>, V);
+
+const SLOTS: usize = 8;
+
+/// Whether two label values are equal, compared here: `==` on `str` calls the C library's `bcmp`,
+/// whose call costs more than comparing the few bytes of a method, a status or a route.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .all(|(x, y)| x == y);
+    tail && a8.zip(b8).all(|(x, y)| {
+        u64::from_ne_bytes(x.try_into().unwrap_or_default())
+            == u64::from_ne_bytes(y.try_into().unwrap_or_default())
+    })
+}
+
+impl<V: Copy> Recent<V> {
+    pub(crate) const fn new() -> Self {
+        Recent {
+            slots: [const { OnceLock::new() }; SLOTS],
+        }
+    }
+
+    /// What `values` resolve to: from the slot of `key` when it holds them, else from `find` (kept in
+    /// the slot if it is still empty).
+    #[inline]
+    pub(crate) fn get(&self, key: usize, values: &[&str], find: impl FnOnce() -> V) -> V {
+        let slot = &self.slots[key % SLOTS];
+        if let Some((kept, value)) = slot.get() {
+            if kept.len() == values.len() && kept.iter().zip(values).all(|(k, v)| same(k, v)) {
+                return *value;
+            }
+        }
+        let value = find();
+        if slot.get().is_none() {
+            let _ = slot.set((values.iter().map(|v| Box::from(*v)).collect(), value));
+        }
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::series::Limits;
+
+    #[test]
+    fn values_compare_as_str_does() {
+        let texts: Vec<String> = (0..40)
+            .flat_map(|n| ["a".repeat(n), format!("{}b", "a".repeat(n)), "é".repeat(n)])
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn recent_slots_keep_the_first_set_of_their_key_and_fall_back_for_others() {
+        let recent: Recent<u32> = Recent::new();
+        let mut found = 0;
+        let mut find = |v| {
+            found += 1;
+            v
+        };
+        assert_eq!(recent.get(200, &["GET", "/a", "200"], || find(1)), 1);
+        assert_eq!(recent.get(200, &["GET", "/a", "200"], || find(9)), 1); // from the slot
+        assert_eq!(recent.get(200, &["GET", "/b", "200"], || find(2)), 2); // same slot, other set
+        assert_eq!(recent.get(200, &["GET", "/b", "200"], || find(2)), 2); // not kept: looked up again
+        assert_eq!(recent.get(404, &["GET", "/a", "404"], || find(3)), 3);
+        assert_eq!(found, 4);
+    }
 
     #[test]
     fn sets_are_found_across_growth_and_capped() {
