@@ -70,6 +70,15 @@ impl TelemetryBuilder {
         } = config;
         global::set_access_log(access_log);
         if let Some((output, filter)) = logs {
+            #[cfg(feature = "otlp")]
+            let exporting = trace_export.is_some();
+            #[cfg(not(feature = "otlp"))]
+            let exporting = false;
+            let filter = if exporting {
+                filter
+            } else {
+                filter.without_client_spans()
+            };
             let layer = JsonLayer::new(output, sampling, &*store);
             logging::make_global(&layer);
             let subscriber = tracing_subscriber::registry().with(filter).with(layer);

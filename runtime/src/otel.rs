@@ -83,6 +83,9 @@ mod export {
         flags: u8,
         tracestate: Option<&str>,
     ) -> (TraceId, SpanId) {
+        if !exporting() {
+            return (trace_id, span_id);
+        }
         if let Some((parent, remote)) = parent {
             let state = tracestate
                 .and_then(|s| s.parse::<TraceState>().ok())

@@ -211,7 +211,7 @@ impl Call {
     pub(crate) fn begin(method: &Method, target: &Target<'_>) -> Call {
         let method = crate::http::method_label(method);
         let span = tracing::info_span!(
-            target: "mvi::client",
+            target: crate::logging::CLIENT_TARGET,
             "client",
             otel.name = if method == "_OTHER" { "HTTP" } else { method },
             otel.kind = "client",
@@ -224,7 +224,9 @@ impl Call {
             error.type = Empty,
         );
         // No `trace_id`/`span_id` fields: no code of the application runs in a client span, so no
-        // log line needs them, and the exported ids are read back all the same.
+        // log line needs them, and the exported ids are read back all the same. Under mvi's
+        // subscriber without an exporter the span is not made at all (its filter disables the
+        // target: nothing would read it); the call's ids are mvi's either way.
         let (cx, extra) = Child::of(context::current(), &Extra::current()).link(&span, false);
         Call {
             span,

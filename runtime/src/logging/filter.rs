@@ -19,7 +19,14 @@ use tracing_subscriber::layer::{Context, Layer};
 pub(crate) struct LogFilter {
     filter: EnvFilter,
     spans: bool,
+    /// Whether the client spans of outgoing calls are made: only for an exporter, as nothing else in
+    /// mvi's subscriber reads them (no code of the application runs inside one, so no log line is
+    /// correlated by one).
+    client_spans: bool,
 }
+
+/// The target of the client spans of `mvi::client`.
+pub(crate) const CLIENT_TARGET: &str = "mvi::client";
 
 impl LogFilter {
     /// Parses `directives` in `RUST_LOG` syntax.
@@ -29,17 +36,32 @@ impl LogFilter {
             filter,
             // A span or field filter is written in brackets; nothing else in the syntax is.
             spans: directives.contains('['),
+            client_spans: true,
         })
+    }
+
+    /// Leaves client spans out: no exporter will read them.
+    pub(crate) fn without_client_spans(mut self) -> LogFilter {
+        self.client_spans = false;
+        self
+    }
+
+    /// Whether `metadata` is a client span that nothing would read.
+    fn unread(&self, metadata: &Metadata<'_>) -> bool {
+        !self.client_spans && metadata.is_span() && metadata.target() == CLIENT_TARGET
     }
 }
 
 impl<S: Subscriber> Layer<S> for LogFilter {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if self.unread(metadata) {
+            return Interest::never();
+        }
         Layer::<S>::register_callsite(&self.filter, metadata)
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        Layer::<S>::enabled(&self.filter, metadata, ctx)
+        !self.unread(metadata) && Layer::<S>::enabled(&self.filter, metadata, ctx)
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -95,5 +117,18 @@ mod tests {
                 .spans
         );
         assert!(LogFilter::new("info,=nonsense=").is_err());
+    }
+
+    #[test]
+    fn client_spans_are_left_out_only_when_asked_and_only_them() {
+        // Disabled here (no subscriber), but they keep their callsites' metadata.
+        let client = tracing::info_span!(target: "mvi::client", "client");
+        let server = tracing::info_span!(target: "mvi::http", "request");
+        let (client, server) = (client.metadata().unwrap(), server.metadata().unwrap());
+        let filter = LogFilter::new("info").unwrap();
+        assert!(!filter.unread(client) && !filter.unread(server));
+        let without = filter.without_client_spans();
+        assert!(without.unread(client));
+        assert!(!without.unread(server));
     }
 }

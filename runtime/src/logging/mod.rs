@@ -28,7 +28,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-pub(crate) use self::filter::LogFilter;
+pub(crate) use self::filter::{CLIENT_TARGET, LogFilter};
 use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
 use crate::trace_context::{SpanId, TraceId};
