@@ -17,40 +17,17 @@
 mod common;
 #[path = "common/mvi_runtime.rs"]
 mod mvi_runtime;
+#[path = "common/stub.rs"]
+mod stub;
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::Criterion;
-use http::Extensions;
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware};
 
-/// Answers 200 without sending anything.
-struct Stub;
-
-impl Middleware for Stub {
-    fn handle<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _request: reqwest::Request,
-        _extensions: &'life1 mut Extensions,
-        _next: Next<'life2>,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = reqwest_middleware::Result<reqwest::Response>>
-                + Send
-                + 'async_trait,
-        >,
-    >
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async { Ok(reqwest::Response::from(http::Response::new("ok"))) })
-    }
-}
+use stub::Stub;
 
 async fn call(client: &ClientWithMiddleware, url: &str) -> u16 {
     let response = client.get(url).send().await.expect("call");

@@ -24,56 +24,24 @@
 mod common;
 #[path = "common/mvi_runtime.rs"]
 mod mvi_runtime;
+#[path = "common/order.rs"]
+mod order;
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::Path;
-use axum::routing::get;
 use criterion::Criterion;
-use http::Request;
-use tower::ServiceExt as _;
 use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 use tracing::Level;
 
 const GROUP: &str = "per_request";
-const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-async fn bare(Path(id): Path<u32>) -> String {
-    format!("order {id}")
-}
-
-#[mvi::traced_handler]
-async fn traced(Path(id): Path<u32>) -> String {
-    format!("order {id}")
-}
-
-async fn serve(router: &Router) -> usize {
-    let request = Request::get("/orders/42")
-        .header("traceparent", TRACEPARENT)
-        .body(Body::empty())
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    assert!(response.status().is_success());
-    axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body")
-        .len()
-}
-
 fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let cases = [
-        ("bare", Router::new().route("/orders/{id}", get(bare))),
-        (
-            "traced_handler",
-            Router::new().route("/orders/{id}", get(traced)),
-        ),
+        ("bare", order::bare_router()),
+        ("traced_handler", order::traced_router()),
         (
             "trace_layer_and_metrics_layer",
-            Router::new()
-                .route("/orders/{id}", get(bare))
+            order::bare_router()
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(DefaultMakeSpan::new().level(Level::INFO)),
@@ -88,13 +56,13 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     for (name, router) in &cases {
         group.bench_function(*name, |b| {
             b.to_async(rt)
-                .iter(|| async { black_box(serve(router).await) })
+                .iter(|| async { black_box(order::serve(router).await) })
         });
     }
     mvi::__private::set_access_log(true);
     group.bench_function("traced_handler_access_log", |b| {
         b.to_async(rt)
-            .iter(|| async { black_box(serve(&cases[1].1).await) })
+            .iter(|| async { black_box(order::serve(&cases[1].1).await) })
     });
     mvi::__private::set_access_log(false);
     group.finish();

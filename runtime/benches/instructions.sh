@@ -1,11 +1,10 @@
 #!/bin/sh
-# Instructions a call of each case of `tests/src/bin/instructions.rs`, counted by callgrind: the loop's
+# Instructions a call of each case of `runtime/benches/instructions.rs`, counted by callgrind: the loop's
 # thread only, the difference between 4,000 and 2,000 calls over 2,000 (so set-up cancels out).
-# Needs valgrind. Usage: sh tests/instructions.sh [case ...]
+# Needs valgrind. From the workspace root: sh runtime/benches/instructions.sh [case ...]
 set -eu
-# The bench profile: release, with the symbols callgrind names functions by.
-cargo build --profile bench -q -p mvi-tests --bin instructions
-bin=target/release/instructions
+bin=$(cargo bench -p mvi --features reqwest --bench instructions --no-run 2>&1 |
+    sed -n 's/.*Executable benches\/instructions.rs (\(.*\))/\1/p')
 out=$(mktemp -d)
 count() {
     valgrind --tool=callgrind --separate-threads=yes --collect-atstart=no \
