@@ -14,13 +14,15 @@
 //! All under mvi's subscriber (JSON logs to a sink, the access line off, `reqwest_tracing=info` so that
 //! its spans are made) and recorder.
 
+mod common;
+#[path = "common/mvi_runtime.rs"]
+mod mvi_runtime;
 #[path = "common/order.rs"]
 mod order;
 #[path = "common/stub.rs"]
 mod stub;
 
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
@@ -101,15 +103,13 @@ fn main() {
         .build()
         .expect("runtime");
     let _entered = rt.enter();
-    let telemetry = mvi::Telemetry::builder()
-        .log_output(mvi::LogOutput::Writer(Arc::new(
-            Mutex::new(std::io::sink()),
-        )))
-        .log_filter(format!("{},reqwest_tracing=info", mvi::DEFAULT_LOG_FILTER))
-        .access_log(false)
-        .without_admin_server()
-        .install()
-        .expect("install");
+    let telemetry = mvi_runtime::builder(Some(&format!(
+        "{},reqwest_tracing=info",
+        mvi::DEFAULT_LOG_FILTER
+    )))
+    .without_admin_server()
+    .install()
+    .expect("install");
     let Some(case) = Case::named(name) else {
         eprintln!(
             "instructions: unknown case `{name}`; the cases: handler-bare, handler-traced, client-bare, client-mvi, client-reqwest-tracing"

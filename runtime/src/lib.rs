@@ -38,6 +38,7 @@ mod site;
 mod span;
 mod task;
 mod telemetry;
+mod text;
 pub mod trace_context;
 
 #[doc(hidden)]

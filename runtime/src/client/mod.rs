@@ -32,6 +32,7 @@ use crate::context::{self, Extra, SpanContext};
 use crate::global;
 use crate::series::{DEFAULT_BUCKETS, FixedHistogram, LabelSets, NativeCounter, Recent};
 use crate::span::Child;
+use crate::text::SmallText;
 
 pub use layer::{Layer, LayerFuture, Service};
 #[cfg(feature = "reqwest")]
@@ -158,38 +159,7 @@ impl std::fmt::Display for Target<'_> {
 
 /// The host a call goes to, kept for its `server_address` label: inline when short, as most are, so a
 /// call allocates nothing for it.
-#[derive(Debug)]
-enum Host {
-    Inline { len: u8, bytes: [u8; INLINE_HOST] },
-    Long(Box<str>),
-}
-
-const INLINE_HOST: usize = 62;
-
-impl Host {
-    fn new(host: &str) -> Host {
-        let mut bytes = [0; INLINE_HOST];
-        match bytes.get_mut(..host.len()) {
-            Some(inline) => {
-                inline.copy_from_slice(host.as_bytes());
-                Host::Inline {
-                    len: host.len() as u8,
-                    bytes,
-                }
-            }
-            None => Host::Long(host.into()),
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            Host::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            Host::Long(host) => host,
-        }
-    }
-}
+type Host = SmallText<62>;
 
 /// One outgoing call: its span and what its metrics need. Recorded as `cancelled` if dropped before
 /// [`finish`](Call::finish) (the caller stopped waiting).

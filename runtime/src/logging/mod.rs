@@ -31,6 +31,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub(crate) use self::filter::{CLIENT_TARGET, LogFilter};
 use self::queue::{Queue, Taken};
 use self::sampling::{Class, Sampler, Verdict};
+use crate::text::SmallText;
 use crate::trace_context::{SpanId, TraceId};
 
 /// Where log lines go.
@@ -259,71 +260,36 @@ impl Drop for FlushOnDrop {
 }
 
 /// One id as its JSON string (quotes included): inline when it fits, as a trace id, a span id or a
-/// UUID does, so a span's ids cost no allocation of their own; shared otherwise.
-#[derive(Clone)]
-enum IdText {
-    Inline { len: u8, bytes: [u8; INLINE_ID] },
-    Shared(Arc<str>),
-}
+/// UUID does, so a span's ids cost no allocation of their own.
+type IdText = SmallText<INLINE_ID>;
 
 /// Bytes an [`IdText`] holds inline: a UUID in quotes is 38.
 const INLINE_ID: usize = 46;
 
-impl IdText {
-    fn new(text: &str) -> IdText {
-        let mut bytes = [0; INLINE_ID];
-        match bytes.get_mut(..text.len()) {
-            Some(inline) => {
-                inline.copy_from_slice(text.as_bytes());
-                IdText::Inline {
-                    len: text.len() as u8,
-                    bytes,
-                }
-            }
-            None => IdText::Shared(text.into()),
-        }
-    }
-
-    /// `value` as `digits` lowercase hex digits, quoted.
-    fn hex(value: u128, digits: usize) -> IdText {
-        let mut bytes = [b'"'; INLINE_ID];
-        crate::trace_context::write_hex(&mut bytes[1..=digits], value);
-        IdText::Inline {
-            len: (digits + 2) as u8,
-            bytes,
-        }
-    }
-
-    /// Writes `"text"` into `slot`, in place (no copy of the id through the stack), when `text` fits
-    /// inline and needs no JSON escape; false otherwise.
-    fn set_quoted(slot: &mut Option<IdText>, text: &[u8]) -> bool {
-        if text.len() + 2 > INLINE_ID || !json::is_plain(text) {
-            return false;
-        }
-        let id = slot.insert(IdText::Inline {
-            len: (text.len() + 2) as u8,
-            bytes: [b'"'; INLINE_ID],
-        });
-        if let IdText::Inline { bytes, .. } = id {
-            bytes[1..text.len() + 1].copy_from_slice(text);
-        }
-        true
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            IdText::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            IdText::Shared(text) => text,
-        }
+/// `value` as `digits` lowercase hex digits, quoted.
+fn hex_id(value: u128, digits: usize) -> IdText {
+    let mut bytes = [b'"'; INLINE_ID];
+    crate::trace_context::write_hex(&mut bytes[1..=digits], value);
+    SmallText::Inline {
+        len: (digits + 2) as u8,
+        bytes,
     }
 }
 
-impl fmt::Display for IdText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Writes `"text"` into `slot`, in place (no copy of the id through the stack), when `text` fits
+/// inline and needs no JSON escape; false otherwise.
+fn set_quoted(slot: &mut Option<IdText>, text: &[u8]) -> bool {
+    if text.len() + 2 > INLINE_ID || !json::is_plain(text) {
+        return false;
     }
+    let id = slot.insert(SmallText::Inline {
+        len: (text.len() + 2) as u8,
+        bytes: [b'"'; INLINE_ID],
+    });
+    if let SmallText::Inline { bytes, .. } = id {
+        bytes[1..text.len() + 1].copy_from_slice(text);
+    }
+    true
 }
 
 /// The correlation ids a span carries, kept in its extensions as JSON strings, ready to copy.
@@ -349,13 +315,13 @@ impl Correlation {
     fn given(ids: Option<(TraceId, SpanId)>, request_id: Option<&[u8]>) -> Correlation {
         let mut given = Correlation::default();
         if let Some((trace_id, span_id)) = ids {
-            given.ids[0] = Some(IdText::hex(trace_id.0, 32));
-            given.ids[1] = Some(IdText::hex(u128::from(span_id.0), 16));
+            given.ids[0] = Some(hex_id(trace_id.0, 32));
+            given.ids[1] = Some(hex_id(u128::from(span_id.0), 16));
             // The draw of a trace id's text is its last 16 digits.
             given.draw = Some(trace_id.0 as u64);
         }
         if let Some(id) = request_id {
-            if !IdText::set_quoted(&mut given.ids[2], id) {
+            if !set_quoted(&mut given.ids[2], id) {
                 let id = String::from_utf8_lossy(id);
                 given.set(ID_FIELDS[2], |out| json::string(out, &id));
             }
@@ -383,7 +349,7 @@ impl Visit for Correlation {
     fn record_str(&mut self, field: &Field, value: &str) {
         // Ids are plain text (hex digits, a UUID): quoted as they are, straight into their place.
         if let Some(i) = id_index(field.name()) {
-            if IdText::set_quoted(&mut self.ids[i], value.as_bytes()) {
+            if set_quoted(&mut self.ids[i], value.as_bytes()) {
                 if i == 0 {
                     self.draw = Some(draw(value));
                 }
