@@ -170,12 +170,13 @@ impl<T: Scope + ?Sized> Scope for &mut T {
 }
 
 /// A scope entered: the context is restored, then the span exited, when it drops.
-struct InScope<'a> {
+pub(crate) struct InScope<'a> {
     _cx: Entered<'a>,
     _span: tracing::span::Entered<'a>,
 }
 
-fn enter_scope<S: Scope + ?Sized>(scope: &mut S) -> InScope<'_> {
+/// Enters `scope`'s span and context until the guard drops.
+pub(crate) fn enter_scope<S: Scope + ?Sized>(scope: &mut S) -> InScope<'_> {
     let (span, cx, extra) = scope.parts();
     let _span = span.enter();
     InScope {
@@ -394,8 +395,8 @@ impl Carried {
     /// assert_eq!(trace.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
     /// ```
     pub fn in_scope<R>(mut self, f: impl FnOnce() -> R) -> R {
-        let _entered = enter(self.cx, &mut self.extra);
-        self.span.in_scope(f)
+        let _entered = enter_scope(&mut self);
+        f()
     }
 
     /// Runs a future in this context: it is current during every poll.

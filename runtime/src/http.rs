@@ -15,16 +15,15 @@ use futures_util::future::{self, Either};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use metrics::{Key, Label, Level, Metadata};
-use tracing::field::{Empty, display};
+use tracing::field::Empty;
 
 use crate::catalog::MetricDecl;
 use crate::context::{self, Extra, Finish, Scope, SpanContext};
 use crate::global::{self, RequestInFlight};
 use crate::logging::{self, ACCESS_TARGET};
 use crate::series::{self, FixedHistogram, LabelSets, NativeCounter, Recent, Store};
-use crate::trace_context::{
-    self, FLAG_RANDOM, FLAG_SAMPLED, SpanId, TRACEPARENT, TRACESTATE, TraceId, TraceParent,
-};
+use crate::span::Child;
+use crate::trace_context::{self, TRACEPARENT, TRACESTATE, TraceParent};
 
 /// Methods kept as label values; anything else is `_OTHER`, so a client cannot mint label values.
 const KNOWN_METHODS: [&str; 9] = [
@@ -261,14 +260,10 @@ impl HandlerSite {
             start,
         } = request;
         let route_text = route.as_ref().map_or("", MatchedPath::as_str);
-        let (trace_id, flags, parent_id, tracestate) = match parent {
-            Some((p, state)) => (p.trace_id, p.flags, Some(p.parent_id), state),
-            None => (TraceId::random(), FLAG_SAMPLED | FLAG_RANDOM, None, None),
-        };
-        let span_id = SpanId::random();
-        // Without export the ids are known now: given at creation (and to mvi's log layer directly),
-        // rather than recorded after.
-        let known = (!crate::otel::exporting()).then_some((trace_id, span_id));
+        // The server span: a child of the caller's span, or the root of a new trace.
+        let child = Child::remote(parent);
+        let parent_id = child.parent.map(|(id, _)| id);
+        let known = child.known_ids();
         let span = logging::span_with_ids(known, Some(request_id.as_bytes()), || {
             tracing::info_span!(
                 target: "mvi::http",
@@ -286,32 +281,16 @@ impl HandlerSite {
                 request_id = %request_id,
             )
         });
-        let (trace_id, span_id) = crate::otel::link(
-            &span,
-            trace_id,
-            span_id,
-            parent_id,
-            flags,
-            tracestate.as_deref(),
-        );
-        if known.is_none() {
-            span.record("trace_id", display(trace_id));
-            span.record("span_id", display(span_id));
-        }
+        let (cx, extra) = child.link(&span, known.is_none());
         InFlight {
             site: self,
             method,
             route,
             request_id: Some(request_id),
             start,
-            extra: Extra {
-                tracestate: tracestate.map(Arc::from),
-                remote: false,
-            },
+            extra,
             span,
-            trace_id,
-            span_id,
-            flags,
+            cx,
             _counted: global::request_started(),
         }
     }
@@ -379,29 +358,19 @@ pub struct InFlight {
     /// The caller's `tracestate`, carried on into outgoing calls.
     extra: Extra,
     span: tracing::Span,
-    trace_id: TraceId,
-    span_id: SpanId,
-    flags: u8,
+    /// The request's trace and server span.
+    cx: SpanContext,
     /// Counts the request until the response is recorded (or the handler's future is dropped).
     _counted: RequestInFlight,
 }
 
 impl Scope for InFlight {
     fn parts(&mut self) -> (&tracing::Span, Option<SpanContext>, &mut Extra) {
-        (&self.span, Some(self.context()), &mut self.extra)
+        (&self.span, Some(self.cx), &mut self.extra)
     }
 }
 
 impl InFlight {
-    /// The request's trace and server span.
-    fn context(&self) -> SpanContext {
-        SpanContext {
-            trace_id: self.trace_id,
-            span_id: self.span_id,
-            flags: self.flags,
-        }
-    }
-
     /// Runs the handler's body inside the server span and the request's context, and answers with its
     /// response, recorded; a panic answers 500. `Err` is an extractor's rejection (boxed: rare, and
     /// kept out of the size of every handler's future), answered instead of running the body.
@@ -535,7 +504,7 @@ impl InFlight {
         }
         let route = self.route.as_ref().map_or("", MatchedPath::as_str);
         self.site
-            .record(self.method, route, status, (nanos, end), self.context());
+            .record(self.method, route, status, (nanos, end), self.cx);
         if global::access_log() {
             let seconds = nanos as f64 * 1e-9;
             span.in_scope(|| access_line(self.method, route, status, seconds));
@@ -543,7 +512,7 @@ impl InFlight {
         let headers = response.headers_mut();
         headers.insert(
             TRACEPARENT,
-            TraceParent::child_header(self.trace_id, self.span_id, self.flags),
+            TraceParent::child_header(self.cx.trace_id, self.cx.span_id, self.cx.flags),
         );
         if let Some(id) = self.request_id.take() {
             headers.insert(X_REQUEST_ID, id.into_header());

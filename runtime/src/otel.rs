@@ -6,26 +6,6 @@
 
 use crate::trace_context::{SpanId, TraceId};
 
-/// Links `span` to its remote parent and returns the ids the span is exported with. Without trace
-/// export (feature off, or no exporter installed), these are the ids mvi generated.
-pub(crate) fn link(
-    span: &tracing::Span,
-    trace_id: TraceId,
-    span_id: SpanId,
-    parent: Option<SpanId>,
-    flags: u8,
-    tracestate: Option<&str>,
-) -> (TraceId, SpanId) {
-    link_to(
-        span,
-        trace_id,
-        span_id,
-        parent.map(|p| (p, true)),
-        flags,
-        tracestate,
-    )
-}
-
 /// Whether spans are exported: only then do a span's exported ids need reading back after it is
 /// created (without export they are the ids mvi generated, known before).
 #[cfg(not(feature = "otlp"))]

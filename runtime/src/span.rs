@@ -6,12 +6,13 @@
 //! neither, it starts a new trace.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tracing::field::Empty;
 
 use crate::context::{self, Extra, Finish, IntoParent, Scope, SpanContext};
 use crate::site::{Outcome, Site};
-use crate::trace_context::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId};
+use crate::trace_context::{FLAG_RANDOM, FLAG_SAMPLED, SpanId, TraceId, TraceParent};
 
 /// A new span's ids, as a child of `parent` (or the root of a new trace).
 #[derive(Debug)]
@@ -45,6 +46,24 @@ impl Child {
                 parent: None,
                 extra: Extra::default(),
             },
+        }
+    }
+
+    /// A server span's ids: a child of the caller's span (`traceparent`, with its `tracestate`,
+    /// carried on to this span's children), or the root of a new trace.
+    pub(crate) fn remote(parent: Option<(TraceParent, Option<String>)>) -> Child {
+        match parent {
+            Some((p, tracestate)) => Child {
+                trace_id: p.trace_id,
+                span_id: SpanId::random(),
+                flags: p.flags,
+                parent: Some((p.parent_id, true)),
+                extra: Extra {
+                    tracestate: tracestate.map(Arc::from),
+                    remote: false,
+                },
+            },
+            None => Child::of(None, &Extra::default()),
         }
     }
 
@@ -166,8 +185,8 @@ impl CallSpan {
     /// Runs a synchronous body in the span.
     #[inline]
     pub fn in_scope<R>(&mut self, body: impl FnOnce() -> R) -> R {
-        let _entered = context::enter(Some(self.cx), &mut self.extra);
-        self.span.in_scope(body)
+        let _entered = context::enter_scope(self);
+        body()
     }
 
     /// Runs an `async` body in the span: it is current during every poll.
